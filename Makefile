@@ -1,0 +1,80 @@
+# devsecops.multicluster - the two commands the README promises are `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3.11
+CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/devsecops-multicluster
+REQ_HASH := $(shell cat tests/requirements.txt requirements.txt | sha256sum | cut -c1-12)
+VENV := $(CACHE)/venv-$(REQ_HASH)
+BIN := $(VENV)/bin
+COLLECTIONS := $(CURDIR)/build/collections
+SELF := $(COLLECTIONS)/ansible_collections/devsecops/multicluster
+SANITY := $(CURDIR)/build/sanity/ansible_collections
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(BIN):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv collection lab-bins lab-up lab-down lab-reset lab-status unit sanity lint integration molecule test demo clean
+
+help:
+	@echo "make demo   - build and start the lab, converge on it, say where to look"
+	@echo "make test   - unit, sanity, lint, integration and molecule tests"
+	@echo "make lab-up | lab-down | lab-status | lab-reset CLUSTER=development"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: tests/requirements.txt requirements.txt
+	tests/system-deps.sh
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r tests/requirements.txt
+	touch $@
+
+collection: venv
+	@mkdir -p $(dir $(SELF))
+	@ln -sfn $(CURDIR) $(SELF)
+
+lab-bins:
+	tests/lab/build.sh
+
+lab-up: collection
+	$(BIN)/python -m tests.lab up
+
+lab-down: venv
+	$(BIN)/python -m tests.lab down
+
+lab-status: venv
+	$(BIN)/python -m tests.lab status
+
+lab-reset: venv
+	$(BIN)/python -m tests.lab reset $(CLUSTER)
+
+unit: collection
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+sanity: collection
+	rm -rf $(CURDIR)/build/sanity && mkdir -p $(SANITY)/devsecops $(SANITY)/kubernetes
+	rsync -a --exclude-from=tests/sanity/copy-exclude.txt ./ $(SANITY)/devsecops/multicluster/
+	cp -r $$($(BIN)/python -c 'import ansible_collections.kubernetes.core as m, os; print(os.path.dirname(m.__file__))') $(SANITY)/kubernetes/core
+	cd $(SANITY)/devsecops/multicluster && ansible-test sanity --python 3.11 --color no --requirements --exclude tests/unit/ --skip-test pylint 2>&1 | tail -n 40 ; test $${PIPESTATUS[0]} -eq 0
+	cd $(SANITY)/devsecops/multicluster && ansible-test sanity --python 3.11 --color no --test pylint 2>&1 | tail -n 40 ; test $${PIPESTATUS[0]} -eq 0
+
+lint: collection
+	ansible-lint --offline --profile production
+
+integration: collection
+	LAB_PYTHON=$(BIN)/python tests/with-lab.sh $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+
+molecule: collection
+	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c 'cd extensions && molecule test --all'
+
+test: unit sanity lint
+	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c '$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration && cd extensions && molecule test --all'
+
+demo: collection
+	$(BIN)/python -m tests.lab up
+	ansible-playbook -i inventories/lab playbooks/site.yml
+	@$(BIN)/python -m tests.lab status
+	@echo "Look at: the lab inventory inventories/lab/hosts.yml; kubectl --kubeconfig .lab/kubeconfig --context hub get subscriptions,csv -A"
+
+clean:
+	-$(BIN)/python -m tests.lab down
+	rm -rf build .pytest_cache

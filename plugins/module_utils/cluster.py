@@ -1,0 +1,272 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, devsecops.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Access to one cluster through kubernetes.core's client, with errors that name the cluster.
+
+Every module of the collection that talks to a Kubernetes API goes through `Cluster`:
+it builds the client with kubernetes.core (same options, same environment fallbacks as
+kubernetes.core's own modules), resolves kinds through discovery once per module run, and
+turns every client-side failure into a `ClusterError` whose message names the cluster, the
+object and the cause, without a traceback and without echoing credentials.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible.module_utils.common.text.converters import to_native
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+    HAS_KUBERNETES_CORE = True
+except ImportError:  # pragma: no cover - reported by the module at run time
+    AUTH_ARG_SPEC = {}
+    HAS_KUBERNETES_CORE = False
+
+try:
+    from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError, ResourceNotUniqueError
+    from kubernetes.client.rest import ApiException
+    from kubernetes.config import ConfigException
+    from urllib3.exceptions import HTTPError as Urllib3HTTPError
+    from urllib3.exceptions import MaxRetryError, SSLError
+    HAS_K8S = True
+except ImportError:  # pragma: no cover - reported by AnsibleK8SModule
+    HAS_K8S = False
+
+    class DynamicApiError(Exception):  # type: ignore[no-redef]
+        status = None
+
+    class ResourceNotFoundError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class ResourceNotUniqueError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class ApiException(Exception):  # type: ignore[no-redef]
+        status = None
+
+    class ConfigException(Exception):  # type: ignore[no-redef]
+        pass
+
+    class Urllib3HTTPError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class MaxRetryError(Urllib3HTTPError):  # type: ignore[no-redef]
+        reason = None
+
+    class SSLError(Urllib3HTTPError):  # type: ignore[no-redef]
+        pass
+
+    class CoreException(Exception):  # type: ignore[no-redef]
+        pass
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "devsecops.multicluster"
+REQUEST_TIMEOUT = 60
+
+CLUSTER_ARG_SPEC = dict(
+    copy.deepcopy(AUTH_ARG_SPEC),
+    cluster_name=dict(type="str"),
+)
+
+
+class ClusterError(Exception):
+    """A failure already phrased for the user (cluster, object, cause)."""
+
+    def __init__(self, message, details=None):
+        super(ClusterError, self).__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+def cluster_label(params):
+    """How messages name the cluster: cluster_name, else context, else API URL."""
+    for key in ("cluster_name", "context", "host"):
+        if params.get(key):
+            return to_native(params[key])
+    return "the cluster of the default kubeconfig"
+
+
+def object_label(kind, name=None, namespace=None):
+    if not name:
+        return kind
+    if namespace:
+        return "%s %s/%s" % (kind, namespace, name)
+    return "%s %s" % (kind, name)
+
+
+def _api_message(err):
+    """The apiserver's own message from a Status body, else the reason phrase."""
+    body = getattr(err, "body", None)
+    if body:
+        try:
+            import json
+            if isinstance(body, bytes):
+                body = body.decode("utf-8", "replace")
+            data = json.loads(body)
+            if isinstance(data, dict) and data.get("message"):
+                return to_native(data["message"])
+        except (ValueError, TypeError):
+            pass
+    return to_native(getattr(err, "reason", None) or err)
+
+
+def explain(err, cluster, what, server=None):
+    """Turn a client exception into one sentence naming cluster, object and cause."""
+    where = "cluster %s" % cluster
+    if isinstance(err, ClusterError):
+        return err.message
+    if isinstance(err, (DynamicApiError, ApiException)):
+        status = getattr(err, "status", None)
+        message = _api_message(err)
+        if status == 401:
+            return ("%s: authentication failed (HTTP 401 Unauthorized) while accessing %s: the token or "
+                    "client certificate was rejected" % (where, what))
+        if status == 403:
+            return "%s: permission denied (HTTP 403) on %s: %s" % (where, what, message)
+        if status == 404:
+            return "%s: %s not found (HTTP 404): %s" % (where, what, message)
+        if status == 409:
+            return "%s: conflict (HTTP 409) on %s: %s" % (where, what, message)
+        if status == 422:
+            return "%s: %s was rejected as invalid (HTTP 422): %s" % (where, what, message)
+        if status is not None and status >= 500:
+            return "%s: API server error (HTTP %s) on %s: %s" % (where, status, what, message)
+        return "%s: request for %s failed (HTTP %s): %s" % (where, what, status, message)
+    if isinstance(err, (MaxRetryError, SSLError, Urllib3HTTPError, OSError)):
+        reason = getattr(err, "reason", None) or err
+        text = to_native(reason)
+        target = " at %s" % server if server else ""
+        if isinstance(reason, SSLError) or isinstance(err, SSLError) or "CERTIFICATE_VERIFY_FAILED" in text:
+            return ("%s: TLS verification of the API server%s failed while accessing %s: %s (give the "
+                    "cluster's CA with ca_cert or in the kubeconfig; validate_certs stays on by default)"
+                    % (where, target, what, text))
+        if "refused" in text.lower():
+            cause = "connection refused"
+        elif "timed out" in text.lower() or "timeout" in text.lower():
+            cause = "connection timed out"
+        elif "resolve" in text.lower() or "name or service" in text.lower():
+            cause = "host name does not resolve"
+        else:
+            cause = text
+        return "%s: API server%s unreachable while accessing %s: %s" % (where, target, what, cause)
+    if isinstance(err, (ConfigException, CoreException)):
+        return "%s: cannot load connection settings: %s" % (where, to_native(err))
+    return "%s: unexpected error while accessing %s: %s" % (where, what, to_native(err))
+
+
+class Cluster(object):
+    """One cluster, reached with the options of one module (no other source is consulted
+    than what kubernetes.core itself consults for those options)."""
+
+    def __init__(self, module, client=None):
+        self.module = module
+        self.name = cluster_label(module.params)
+        self._client = client
+        self._resources = {}
+
+    @property
+    def server(self):
+        client = self.client
+        try:
+            return client.configuration.host
+        except AttributeError:
+            return None
+
+    @property
+    def client(self):
+        if self._client is None:
+            if not HAS_KUBERNETES_CORE:
+                raise ClusterError("the kubernetes.core collection (>=5.0.0) is required on the controller")
+            try:
+                self._client = get_api_client(module=self.module)
+            except Exception as err:  # pylint: disable=broad-except
+                raise ClusterError(explain(err, self.name, "its connection settings"))
+        return self._client
+
+    def resource(self, api_version, kind):
+        key = (api_version, kind)
+        if key not in self._resources:
+            what = "API %s %s" % (api_version, kind)
+            try:
+                self._resources[key] = self.client.resource(kind, api_version)
+            except (ResourceNotFoundError, ResourceNotUniqueError):
+                raise ClusterError(
+                    "cluster %s: the API server does not serve %s (%s): the CustomResourceDefinition is "
+                    "missing; install the product or operator that provides it first" % (self.name, kind, api_version))
+            except ClusterError:
+                raise
+            except Exception as err:  # pylint: disable=broad-except
+                raise ClusterError(explain(err, self.name, what, self.server))
+        return self._resources[key]
+
+    def _call(self, what, func, *args, **kwargs):
+        kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT)
+        try:
+            return func(*args, **kwargs)
+        except Exception as err:  # pylint: disable=broad-except
+            raise ClusterError(explain(err, self.name, what, self.server),
+                               details={"status": getattr(err, "status", None)})
+
+    @staticmethod
+    def _to_dict(obj):
+        if obj is None:
+            return None
+        if hasattr(obj, "to_dict"):
+            return obj.to_dict()
+        return obj
+
+    def get(self, api_version, kind, name, namespace=None):
+        """The object as a dict, or None when it does not exist."""
+        resource = self.resource(api_version, kind)
+        what = object_label(kind, name, namespace)
+        try:
+            return self._to_dict(resource.get(name=name, namespace=namespace, _request_timeout=REQUEST_TIMEOUT))
+        except Exception as err:  # pylint: disable=broad-except
+            if getattr(err, "status", None) == 404:
+                return None
+            raise ClusterError(explain(err, self.name, what, self.server))
+
+    def list(self, api_version, kind, namespace=None, label_selector=None):
+        resource = self.resource(api_version, kind)
+        what = "%s list%s" % (kind, " in namespace %s" % namespace if namespace else "")
+        result = self._call(what, resource.get, namespace=namespace, label_selector=label_selector)
+        return self._to_dict(result).get("items") or []
+
+    def create(self, api_version, kind, body, namespace=None):
+        resource = self.resource(api_version, kind)
+        what = object_label(kind, body.get("metadata", {}).get("name"), namespace)
+        return self._to_dict(self._call(what, resource.create, body=body, namespace=namespace))
+
+    def patch(self, api_version, kind, name, patch, namespace=None, content_type="application/merge-patch+json"):
+        resource = self.resource(api_version, kind)
+        what = object_label(kind, name, namespace)
+        return self._to_dict(self._call(what, resource.patch, body=patch, name=name, namespace=namespace,
+                                        content_type=content_type))
+
+    def delete(self, api_version, kind, name, namespace=None):
+        """Delete; True if something was deleted, False if it was already gone."""
+        resource = self.resource(api_version, kind)
+        what = object_label(kind, name, namespace)
+        try:
+            resource.delete(name=name, namespace=namespace, _request_timeout=REQUEST_TIMEOUT)
+            return True
+        except Exception as err:  # pylint: disable=broad-except
+            if getattr(err, "status", None) == 404:
+                return False
+            raise ClusterError(explain(err, self.name, what, self.server))
+
+
+def managed_labels(extra=None):
+    labels = {MANAGED_BY_LABEL: MANAGED_BY}
+    if extra:
+        labels.update(extra)
+    return labels
+
+
+def is_managed(obj):
+    return (obj or {}).get("metadata", {}).get("labels", {}).get(MANAGED_BY_LABEL) == MANAGED_BY

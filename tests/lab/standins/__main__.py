@@ -1,0 +1,47 @@
+"""Run every stand-in against every lab cluster until SIGTERM."""
+
+import argparse
+import logging
+import os
+import signal
+import threading
+
+import yaml
+
+from tests.lab.lab import HERE, Lab
+from tests.lab.standins.olm import OLMStandin
+from tests.lab.standins.runtime import Scheduler, Watcher
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--state", required=True)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(threadName)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    lab = Lab(args.state)
+    with open(os.path.join(HERE, "catalog.yaml")) as handle:
+        catalog = yaml.safe_load(handle)
+    scheduler = Scheduler(stop)
+    scheduler.start()
+    watchers = []
+    for cluster in lab.clusters:
+        kube = lab.kube(cluster)
+        lock = threading.RLock()
+        for standin in (OLMStandin(kube, catalog, scheduler),):
+            for api_version, plural, handler in standin.watches():
+                watchers.append(Watcher(kube, api_version, plural, handler, lock, stop))
+    for watcher in watchers:
+        watcher.start()
+    for watcher in watchers:
+        watcher.synced.wait(30)
+    with open(os.path.join(args.state, "standins.ready"), "w") as handle:
+        handle.write(str(os.getpid()))
+    logging.info("stand-ins ready: %d watches on %d clusters", len(watchers), len(lab.clusters))
+    stop.wait()
+
+
+if __name__ == "__main__":
+    main()
