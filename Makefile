@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make demo   - build and start the lab, converge on it, say where to look"
 	@echo "make test   - unit, sanity, lint, integration and molecule tests"
-	@echo "make lab-up | lab-down | lab-status | lab-reset CLUSTER=development"
+	@echo "make lab-up | lab-down | lab-status | lab-reset CLUSTER=lab-dev"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: tests/requirements.txt requirements.txt

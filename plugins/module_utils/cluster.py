@@ -184,8 +184,12 @@ class Cluster(object):
                 raise ClusterError("the kubernetes.core collection (>=5.0.0) is required on the controller")
             try:
                 self._client = get_api_client(module=self.module)
+            except (ConfigException, CoreException, IOError, ValueError, TypeError) as err:
+                if isinstance(err, (Urllib3HTTPError, MaxRetryError)) or getattr(err, "reason", None):
+                    raise ClusterError(explain(err, self.name, "API discovery", self.module.params.get("host")))
+                raise ClusterError("cluster %s: cannot load connection settings: %s" % (self.name, to_native(err)))
             except Exception as err:  # pylint: disable=broad-except
-                raise ClusterError(explain(err, self.name, "its connection settings"))
+                raise ClusterError(explain(err, self.name, "API discovery", self.module.params.get("host")))
         return self._client
 
     def resource(self, api_version, kind):

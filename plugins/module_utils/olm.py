@@ -151,15 +151,30 @@ class OperatorInstaller(object):
                   "package": self.spec.package, "operator_group": group, "install_mode": self.spec.install_mode,
                   "installed_csv": None, "csv_phase": None, "approved_install_plan": None, "owned_crds": []}
         if self.check_mode and self.changed:
+            result["ready"] = False
             return result
         if not wait:
-            sub = self._subscription()
-            if sub:
-                result["installed_csv"] = sub.get("status", {}).get("installedCSV")
-            if self.spec.approval == "Manual" and not self.check_mode:
-                result["approved_install_plan"] = self._approve_if_expected(sub)
-            return result
+            return self._look_once(result)
         return self._wait(result, timeout, max_interval)
+
+    def _look_once(self, result):
+        """Without waiting: one look, so callers can skip waiting for operators already installed."""
+        result["ready"] = False
+        if self.check_mode and self.changed:
+            return result
+        self.approved_plan = None
+        try:
+            ready, seen = self._observe()
+        except WaitFailed as err:
+            raise ClusterError("%s %s" % (err.message, ("(last seen: %s)" % describe(err.last)) if err.last else ""),
+                               details=err.last or {})
+        result["ready"] = ready
+        result["approved_install_plan"] = self.approved_plan
+        if seen.get("csv"):
+            result["installed_csv"] = seen["csv"]["name"]
+            result["csv_phase"] = seen["csv"]["phase"]
+        result["owned_crds"] = seen.get("owned_crds", [])
+        return result
 
     def _check_catalog(self):
         source = self.cluster.get(OLM_V1ALPHA1, "CatalogSource", self.spec.source, self.spec.source_namespace)
@@ -373,6 +388,7 @@ class OperatorInstaller(object):
         result["owned_crds"] = seen.get("owned_crds", [])
         result["approved_install_plan"] = self.approved_plan
         result["elapsed"] = round(elapsed, 1)
+        result["ready"] = True
         return result
 
     # -- absent ----------------------------------------------------------------

@@ -119,6 +119,8 @@ options:
   wait:
     description:
       - Wait until the CSV is C(Succeeded) and its owned CRDs are C(Established).
+      - Without waiting the module still looks once and reports C(operator.ready), and fails at once
+        on what waiting cannot fix (a package missing from the catalog, an OperatorGroup OLM rejects).
     type: bool
     default: true
   wait_timeout:
@@ -195,6 +197,12 @@ operator:
       description: The InstallPlan this run approved, if any.
       type: str
       sample: install-8kz2p
+    ready:
+      description:
+        - Whether the CSV is C(Succeeded) and its owned CRDs C(Established). Always true after a
+          successful wait; with I(wait=false) it is the result of one look.
+      type: bool
+      sample: true
     owned_crds:
       description: CRDs the CSV owns, all Established.
       type: list

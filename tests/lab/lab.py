@@ -6,9 +6,9 @@ service accounts and their tokens, root CA publishing, role aggregation), the up
 from ../shared/crds, OpenShift's cluster singletons, and the product stand-ins. Everything
 listens on 127.0.0.1 only.
 
-    python -m tests.lab up [--clusters hub,development,production] [--no-kcm]
+    python -m tests.lab up [--clusters lab-hub,lab-dev,lab-prod] [--no-kcm]
     python -m tests.lab down
-    python -m tests.lab reset development
+    python -m tests.lab reset lab-dev
     python -m tests.lab status
 """
 
@@ -36,7 +36,8 @@ from tests.lab.kube import Kube, KubeError
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_CLUSTERS = ("hub", "development", "production")
+DEFAULT_CLUSTERS = ("lab-hub", "lab-dev", "lab-prod")
+GROUP_PREFIXES = (("lab-hub", "hub"), ("lab-dev", "development"), ("lab-prod", "production"))
 OPENSHIFT_VERSION = "4.20.4"
 BASE_DOMAIN = "lab.devsecops.invalid"
 KCM_CONTROLLERS = (
@@ -66,11 +67,11 @@ def free_port():
 
 
 def group_of(cluster):
-    """Inventory group of a cluster name: hub, development or production (name or name-N)."""
-    for group in DEFAULT_CLUSTERS:
-        if cluster == group or cluster.startswith(group + "-"):
+    """Inventory group of a lab cluster: lab-hub -> hub, lab-dev[-N] -> development, lab-prod[-N] -> production."""
+    for prefix, group in GROUP_PREFIXES:
+        if cluster == prefix or cluster.startswith(prefix + "-"):
             return group
-    raise ValueError("cluster %r: name must be hub, development[-N] or production[-N]" % cluster)
+    raise ValueError("cluster %r: name must be lab-hub, lab-dev[-N] or lab-prod[-N]" % cluster)
 
 
 class Lab:
@@ -630,7 +631,7 @@ def main(argv=None):
     up.add_argument("--clusters", default=",".join(DEFAULT_CLUSTERS))
     up.add_argument("--no-kcm", action="store_true", help="no kube-controller-manager")
     sub.add_parser("down", help="stop the lab and delete its state")
-    reset = sub.add_parser("reset", help="empty one cluster and seed it again")
+    reset = sub.add_parser("reset", help="empty one cluster (lab-hub, lab-dev, ...) and seed it again")
     reset.add_argument("cluster")
     sub.add_parser("status", help="say what runs where")
     args = parser.parse_args(argv)

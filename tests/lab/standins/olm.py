@@ -34,6 +34,7 @@ from tests.lab.standins.runtime import LOG, now_iso
 OLM = "operators.coreos.com/v1alpha1"
 FAULTS = ("openshift-marketplace", "devsecops-lab-olm-faults")
 STEP = 0.3  # seconds between CSV phases
+RETRY = 2.0  # seconds between looks at a failed CSV
 
 
 class OLMStandin:
@@ -212,17 +213,14 @@ class OLMStandin:
                             "requirements not yet checked")
             if problem:
                 self.scheduler.call_later(STEP, self._csv_phase, namespace, csv_name, "Failed", *problem)
+                self.scheduler.call_later(RETRY, self._retry_failed, namespace, csv_name, package_name)
             elif fault:
                 self.scheduler.call_later(STEP, self._csv_phase, namespace, csv_name,
                                           fault.get("phase", "Failed"), fault.get("reason", "InstallComponentFailed"),
                                           fault.get("message", "install failed"))
+                self.scheduler.call_later(RETRY, self._retry_failed, namespace, csv_name, package_name)
             else:
-                self.scheduler.call_later(STEP, self._csv_phase, namespace, csv_name, "InstallReady",
-                                          "AllRequirementsMet", "all requirements found, attempting install")
-                self.scheduler.call_later(2 * STEP, self._csv_phase, namespace, csv_name, "Installing",
-                                          "InstallWaiting", "installing: waiting for deployment to become ready")
-                self.scheduler.call_later(3 * STEP, self._csv_phase, namespace, csv_name, "Succeeded",
-                                          "InstallSucceeded", "install strategy completed with no errors")
+                self._succeed(namespace, csv_name)
                 if replaces and csv_name not in (replaces,):
                     self.scheduler.call_later(4 * STEP, self.kube.delete, OLM, "clusterserviceversions",
                                               replaces, namespace)
@@ -238,6 +236,27 @@ class OLMStandin:
                 continue
             self._set_sub_status(sub, {"installedCSV": head, "currentCSV": head, "state": "AtLatestKnown",
                                        "conditions": [], "lastUpdated": now_iso()})
+
+    def _succeed(self, namespace, csv_name):
+        self.scheduler.call_later(STEP, self._csv_phase, namespace, csv_name, "InstallReady",
+                                  "AllRequirementsMet", "all requirements found, attempting install")
+        self.scheduler.call_later(2 * STEP, self._csv_phase, namespace, csv_name, "Installing",
+                                  "InstallWaiting", "installing: waiting for deployment to become ready")
+        self.scheduler.call_later(3 * STEP, self._csv_phase, namespace, csv_name, "Succeeded",
+                                  "InstallSucceeded", "install strategy completed with no errors")
+
+    def _retry_failed(self, namespace, csv_name, package_name):
+        """OLM requeues a failed CSV: once the cause is gone (fault removed, OperatorGroup
+        fixed) it installs; while it persists, look again later (as long as the CSV exists)."""
+        csv = self.kube.get_or_none(OLM, "clusterserviceversions", csv_name, namespace)
+        if csv is None or csv.get("status", {}).get("phase") != "Failed":
+            return
+        package = self.catalog["packages"][package_name]
+        if self._operator_group_problem(namespace, package) or self._faults().get(package_name):
+            self.scheduler.call_later(RETRY, self._retry_failed, namespace, csv_name, package_name)
+            return
+        self._csv_phase(namespace, csv_name, "Pending", "NeedsReinstall", "retrying after failure", force=True)
+        self._succeed(namespace, csv_name)
 
     def _create_csv(self, namespace, name, package_name, package, replaces):
         version = name.split(".v", 1)[1] if ".v" in name else "0.0.0"
@@ -271,11 +290,11 @@ class OLMStandin:
             if err.status != 409:
                 raise
 
-    def _csv_phase(self, namespace, name, phase, reason, message):
+    def _csv_phase(self, namespace, name, phase, reason, message, force=False):
         csv = self.kube.get_or_none(OLM, "clusterserviceversions", name, namespace)
         if csv is None:
             return
-        if csv.get("status", {}).get("phase") == "Failed" and phase != "Failed":
+        if csv.get("status", {}).get("phase") == "Failed" and phase != "Failed" and not force:
             return
         conditions = list(csv.get("status", {}).get("conditions", []))
         stamp = now_iso()

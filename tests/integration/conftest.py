@@ -1,0 +1,167 @@
+"""Integration tests: real ansible-playbook runs against the lab, assertions on real API objects.
+
+Every run's output is scanned for every secret the session knows (the lab's admin tokens,
+tokens given to or minted by a test): a secret in any output fails that test.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+from tests.lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
+
+PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "playbooks")
+RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                   r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)", re.M)
+
+
+class Secrets:
+    """Values that must never appear in any run's output."""
+
+    def __init__(self):
+        self.values = set()
+
+    def add(self, *values):
+        for value in values:
+            if value and len(value) >= 8:
+                self.values.add(value)
+
+    def scan(self, text, what):
+        leaked = [v for v in self.values if v in text]
+        assert not leaked, "%s: output contains %d secret value(s) (first chars: %s)" % (
+            what, len(leaked), ", ".join(v[:4] + "..." for v in leaked))
+
+
+class Run:
+    def __init__(self, argv, proc, elapsed):
+        self.argv = argv
+        self.rc = proc.returncode
+        self.output = proc.stdout + proc.stderr
+        self.elapsed = elapsed
+        self.recap = {m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"}
+                      for m in RECAP.finditer(self.output)}
+
+    def changed(self, host=None):
+        hosts = [host] if host else list(self.recap)
+        return sum(self.recap[h]["changed"] for h in hosts)
+
+    def failed(self, host=None):
+        hosts = [host] if host else list(self.recap)
+        return sum(self.recap[h]["failed"] + self.recap[h]["unreachable"] for h in hosts)
+
+    def __repr__(self):
+        return "<Run rc=%s recap=%s>\n%s" % (self.rc, self.recap, self.output[-6000:])
+
+
+@pytest.fixture(scope="session")
+def lab():
+    lab = Lab()
+    started = False
+    if not lab.running():
+        lab.up()
+        started = True
+        lab = Lab()
+    yield lab
+    if started and not os.environ.get("KEEP_LAB"):
+        lab.down()
+
+
+@pytest.fixture(scope="session")
+def secrets(lab):
+    registry = Secrets()
+    for info in lab.clusters.values():
+        registry.add(info["admin_token"], info["nobody_token"])
+    for cluster in lab.clusters.values():
+        with open(os.path.join(cluster["dir"], "admin.key")) as handle:
+            registry.add(*[line for line in handle.read().splitlines() if "PRIVATE" not in line])
+    return registry
+
+
+@pytest.fixture(scope="session")
+def ansible(lab, secrets, tmp_path_factory):
+    """ansible_playbook(playbook, inventory=None, extra_vars=None, check=False, ...) -> Run."""
+    tmpdir = tmp_path_factory.mktemp("ansible")
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": os.path.join(REPO, "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, "build", "collections"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_LOCAL_TEMP": str(tmpdir / "local"),
+        "ANSIBLE_HOME": str(tmpdir / "home"),
+        "TMPDIR": str(tmpdir),
+        "PYTHONWARNINGS": "ignore",
+    })
+    for key in list(env):
+        if key.startswith("K8S_AUTH_"):
+            del env[key]
+    counter = [0]
+
+    def run(playbook, inventory=None, extra_vars=None, check=False, diff=False, limit=None,
+            verbosity=0, env_extra=None):
+        counter[0] += 1
+        path = playbook if os.path.isabs(playbook) else (
+            os.path.join(REPO, playbook) if playbook.startswith("playbooks/") else os.path.join(PLAYBOOKS, playbook))
+        argv = ["ansible-playbook", "-i", inventory or os.path.join(REPO, "inventories", "lab"), path]
+        if extra_vars:
+            vars_file = tmpdir / ("vars-%d.yml" % counter[0])
+            vars_file.write_text(yaml.safe_dump(extra_vars))
+            argv += ["-e", "@%s" % vars_file]
+        if check:
+            argv.append("--check")
+        if diff:
+            argv.append("--diff")
+        if limit:
+            argv += ["--limit", limit]
+        if verbosity:
+            argv.append("-" + "v" * verbosity)
+        run_env = dict(env, **(env_extra or {}))
+        started = time.monotonic()
+        proc = subprocess.run(argv, cwd=REPO, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=900, check=False)
+        result = Run(argv, proc, time.monotonic() - started)
+        secrets.scan(result.output, "ansible-playbook %s" % os.path.basename(path))
+        assert "Traceback (most recent call last)" not in result.output, result
+        return result
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def hub(lab):
+    return lab.kube("lab-hub")
+
+
+@pytest.fixture(scope="session")
+def dev(lab):
+    return lab.kube("lab-dev")
+
+
+@pytest.fixture(scope="session")
+def prod(lab):
+    return lab.kube("lab-prod")
+
+
+def write_inventory(path, hosts):
+    """A one-off inventory: hosts = {name: {group:..., vars...}}."""
+    children = {"hub": {"hosts": {}}, "development": {"hosts": {}}, "production": {"hosts": {}}}
+    for name, data in hosts.items():
+        data = dict(data)
+        group = data.pop("group")
+        children[group]["hosts"][name] = data
+    inventory = {"all": {"vars": {"ansible_connection": "local",
+                                  "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                         "children": {"hub": children["hub"],
+                                      "spokes": {"children": {"development": children["development"],
+                                                              "production": children["production"]}}}}}
+    with open(path, "w") as handle:
+        yaml.safe_dump(inventory, handle)
+    return str(path)
