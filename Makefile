@@ -8,7 +8,9 @@ VENV := $(CACHE)/venv-$(REQ_HASH)
 BIN := $(VENV)/bin
 COLLECTIONS := $(CURDIR)/build/collections
 SELF := $(COLLECTIONS)/ansible_collections/devsecops/multicluster
-SANITY := $(CURDIR)/build/sanity/ansible_collections
+SANITY := $(or $(TMPDIR),/tmp)/devsecops-multicluster-sanity/ansible_collections
+# ansible-test installs its own pinned linters with --requirements: a virtualenv of its own.
+SANITY_VENV := $(CACHE)/sanity-venv-$(REQ_HASH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
@@ -50,12 +52,18 @@ lab-reset: venv
 unit: collection
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
-sanity: collection
-	rm -rf $(CURDIR)/build/sanity && mkdir -p $(SANITY)/devsecops $(SANITY)/kubernetes
+$(SANITY_VENV)/.installed: tests/requirements.txt requirements.txt
+	$(PYTHON) -m venv --clear $(SANITY_VENV)
+	$(SANITY_VENV)/bin/pip install --disable-pip-version-check -q $$(grep -E '^(ansible-core|kubernetes|PyYAML|jmespath|requests-oauthlib|jsonpatch)==' tests/requirements.txt)
+	touch $@
+
+sanity: collection $(SANITY_VENV)/.installed
+	ver=$$(sed -n "s/.*pip='\([0-9.]*\)'.*/\1/p" $$($(SANITY_VENV)/bin/python -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py | head -1); \
+	  mkdir -p $(HOME)/.ansible/test/cache && cp tests/sanity/bootstrap_pip.py $(HOME)/.ansible/test/cache/get_pip_$${ver//./_}.py
+	rm -rf $(dir $(SANITY)) && mkdir -p $(SANITY)/devsecops $(SANITY)/kubernetes
 	rsync -a --exclude-from=tests/sanity/copy-exclude.txt ./ $(SANITY)/devsecops/multicluster/
-	cp -r $$($(BIN)/python -c 'import ansible_collections.kubernetes.core as m, os; print(os.path.dirname(m.__file__))') $(SANITY)/kubernetes/core
-	cd $(SANITY)/devsecops/multicluster && ansible-test sanity --python 3.11 --color no --requirements --exclude tests/unit/ --skip-test pylint 2>&1 | tail -n 40 ; test $${PIPESTATUS[0]} -eq 0
-	cd $(SANITY)/devsecops/multicluster && ansible-test sanity --python 3.11 --color no --test pylint 2>&1 | tail -n 40 ; test $${PIPESTATUS[0]} -eq 0
+	cp -r $$($(BIN)/python -c 'import ansible_collections.kubernetes.core as m; print(list(m.__path__)[0])') $(SANITY)/kubernetes/core
+	cd $(SANITY)/devsecops/multicluster && PATH=$(SANITY_VENV)/bin:$$PATH ansible-test sanity --python 3.11 --color no --requirements 2>&1 | grep -v '^Requirement already' | tail -n 60 ; test $${PIPESTATUS[0]} -eq 0
 
 lint: collection
 	ansible-lint --offline --profile production

@@ -166,8 +166,7 @@ class OperatorInstaller(object):
         try:
             ready, seen = self._observe()
         except WaitFailed as err:
-            raise ClusterError("%s %s" % (err.message, ("(last seen: %s)" % describe(err.last)) if err.last else ""),
-                               details=err.last or {})
+            raise _failure(err)
         result["ready"] = ready
         result["approved_install_plan"] = self.approved_plan
         if seen.get("csv"):
@@ -378,11 +377,10 @@ class OperatorInstaller(object):
         try:
             seen, elapsed = poll(self._observe, timeout, max_interval, **self._poll_kwargs)
         except WaitTimeout as err:
-            raise ClusterError("%s: not installed after %ds. %s" % (self._where(), int(err.elapsed),
-                                                                     describe(err.last)), details=err.last or {})
+            message = "%s: not installed after %ds. %s" % (self._where(), int(err.elapsed), describe(err.last))
+            raise ClusterError(message, details=err.last or {})
         except WaitFailed as err:
-            raise ClusterError("%s %s" % (err.message, ("(last seen: %s)" % describe(err.last)) if err.last else ""),
-                               details=err.last or {})
+            raise _failure(err)
         result["installed_csv"] = seen["csv"]["name"]
         result["csv_phase"] = seen["csv"]["phase"]
         result["owned_crds"] = seen.get("owned_crds", [])
@@ -436,6 +434,12 @@ class OperatorInstaller(object):
                     self.cluster.delete(OLM_V1, "OperatorGroup", group["metadata"]["name"], namespace)
         return {"subscription": self.spec.subscription_name, "namespace": namespace,
                 "package": self.spec.package, "removed": removed}
+
+
+def _failure(err):
+    """A WaitFailed as the ClusterError the module reports, with what was last seen."""
+    seen = " (last seen: %s)" % describe(err.last) if err.last else ""
+    return ClusterError(err.message + seen, details=err.last or {})
 
 
 def describe(seen):

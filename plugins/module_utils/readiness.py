@@ -37,7 +37,7 @@ def wait_ready(cluster, params, once=False, **poll_kwargs):
     condition = compile_expression(params["condition"], "condition")
     failure = compile_expression(params["failure_condition"], "failure_condition") \
         if params.get("failure_condition") else None
-    message = compile_expression(params["message"], "message") if params.get("message") else None
+    report_expr = compile_expression(params["report"], "report") if params.get("report") else None
     api_version, kind = params.get("api_version") or "v1", params["kind"]
     name, namespace = params["name"], params.get("namespace")
     what = object_label(kind, name, namespace)
@@ -46,7 +46,7 @@ def wait_ready(cluster, params, once=False, **poll_kwargs):
     def report(obj):
         if obj is None:
             return "the object does not exist"
-        quoted = evaluate(message, obj) if message else obj.get("status")
+        quoted = evaluate(report_expr, obj) if report_expr else obj.get("status")
         return "last status: %s" % _quote(quoted)
 
     def probe():

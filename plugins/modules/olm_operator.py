@@ -12,7 +12,7 @@ module: olm_operator
 short_description: Install or remove an operator through Operator Lifecycle Manager
 version_added: 1.0.0
 author:
-  - devsecops.multicluster contributors
+  - devsecops.multicluster contributors (@devsecops-multicluster)
 description:
   - Ensures an operator is installed through OLM on one cluster. Creates the namespace if
     needed, makes sure the namespace has exactly one OperatorGroup that fits I(install_mode)

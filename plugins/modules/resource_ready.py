@@ -12,7 +12,7 @@ module: resource_ready
 short_description: Wait until a Kubernetes object satisfies a JMESPath expression
 version_added: 1.0.0
 author:
-  - devsecops.multicluster contributors
+  - devsecops.multicluster contributors (@devsecops-multicluster)
 description:
   - Reads one object until the JMESPath I(condition) evaluated over the whole object is true,
     for example C(status.phase == 'Running') or
@@ -64,7 +64,7 @@ options:
     description:
       - JMESPath expression over the object; when truthy the module fails at once.
     type: str
-  message:
+  report:
     description:
       - JMESPath expression whose result is quoted in failure and timeout messages.
       - Defaults to the object's C(status).
@@ -150,7 +150,7 @@ def argument_spec():
         namespace=dict(type="str"),
         condition=dict(type="str", required=True),
         failure_condition=dict(type="str"),
-        message=dict(type="str"),
+        report=dict(type="str"),
         timeout=dict(type="int", default=300),
         sleep=dict(type="int", default=5),
     )
