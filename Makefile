@@ -72,10 +72,10 @@ integration: collection
 	LAB_PYTHON=$(BIN)/python tests/with-lab.sh $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
 
 molecule: collection
-	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c 'cd extensions && molecule test --all'
+	LAB_PYTHON=$(BIN)/python tests/with-lab.sh molecule test --all
 
 test: unit sanity lint
-	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c '$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration && cd extensions && molecule test --all'
+	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c '$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration && molecule test --all'
 
 demo: collection
 	$(BIN)/python -m tests.lab up
