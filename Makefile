@@ -16,7 +16,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv collection lab-bins lab-up lab-down lab-reset lab-status unit sanity lint integration molecule test demo clean
+.PHONY: help system-deps venv collection lab-bins lab-up lab-down lab-reset lab-status unit sanity lint integration molecule test demo clean
 
 help:
 	@echo "make demo   - build and start the lab, converge on it, say where to look"
@@ -24,13 +24,15 @@ help:
 	@echo "make lab-up | lab-down | lab-status | lab-reset CLUSTER=lab-dev"
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: tests/requirements.txt requirements.txt
-	tests/system-deps.sh
+system-deps:
+	@tests/system-deps.sh
+
+$(VENV)/.installed: tests/requirements.txt requirements.txt | system-deps
 	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r tests/requirements.txt
 	touch $@
 
-collection: venv
+collection: system-deps venv
 	@mkdir -p $(dir $(SELF))
 	@ln -sfn $(CURDIR) $(SELF)
 
@@ -67,6 +69,7 @@ sanity: collection $(SANITY_VENV)/.installed
 
 lint: collection
 	ansible-lint --offline --profile production
+	shellcheck tests/lab/build.sh tests/*.sh .ci/run
 
 integration: collection
 	LAB_PYTHON=$(BIN)/python tests/with-lab.sh $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration

@@ -5,6 +5,7 @@ need=()
 command -v rsync >/dev/null || need+=(rsync)
 command -v flock >/dev/null || need+=(util-linux)
 command -v git >/dev/null || need+=(git)
+command -v shellcheck >/dev/null || need+=(shellcheck)
 if ! command -v python3.11 >/dev/null; then need+=(python3 python3-venv); fi
 if ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ]; then need+=(golang-go); fi
 if [ ${#need[@]} -gt 0 ]; then

@@ -19,47 +19,32 @@ import copy
 from ansible.module_utils.common.text.converters import to_native
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
-    HAS_KUBERNETES_CORE = True
-except ImportError:  # pragma: no cover - reported by the module at run time
-    AUTH_ARG_SPEC = {}
-    HAS_KUBERNETES_CORE = False
-
-try:
     from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError, ResourceNotUniqueError
     from kubernetes.client.rest import ApiException
     from kubernetes.config import ConfigException
     from urllib3.exceptions import HTTPError as Urllib3HTTPError
     from urllib3.exceptions import MaxRetryError, SSLError
     HAS_K8S = True
-except ImportError:  # pragma: no cover - reported by AnsibleK8SModule
+except ImportError:  # pragma: no cover - AnsibleK8SModule reports the missing library
     HAS_K8S = False
 
-    class DynamicApiError(Exception):  # type: ignore[no-redef]
+    class _Missing(Exception):
         status = None
-
-    class ResourceNotFoundError(Exception):  # type: ignore[no-redef]
-        pass
-
-    class ResourceNotUniqueError(Exception):  # type: ignore[no-redef]
-        pass
-
-    class ApiException(Exception):  # type: ignore[no-redef]
-        status = None
-
-    class ConfigException(Exception):  # type: ignore[no-redef]
-        pass
-
-    class Urllib3HTTPError(Exception):  # type: ignore[no-redef]
-        pass
-
-    class MaxRetryError(Urllib3HTTPError):  # type: ignore[no-redef]
         reason = None
 
-    class SSLError(Urllib3HTTPError):  # type: ignore[no-redef]
-        pass
+    DynamicApiError = ResourceNotFoundError = ResourceNotUniqueError = ApiException = _Missing
+    ConfigException = Urllib3HTTPError = MaxRetryError = SSLError = _Missing
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+    HAS_KUBERNETES_CORE = True
+except ImportError:  # pragma: no cover - reported by Cluster.client
+    from ansible.module_utils.basic import AnsibleModule as AnsibleK8SModule
+    AUTH_ARG_SPEC = {}
+    HAS_KUBERNETES_CORE = False
 
     class CoreException(Exception):  # type: ignore[no-redef]
         pass
@@ -72,6 +57,18 @@ CLUSTER_ARG_SPEC = dict(
     copy.deepcopy(AUTH_ARG_SPEC),
     cluster_name=dict(type="str"),
 )
+
+
+def cluster_argument_spec(**options):
+    """The connection options of kubernetes.core plus cluster_name, plus a module's own options."""
+    spec = copy.deepcopy(CLUSTER_ARG_SPEC)
+    spec.update(options)
+    return spec
+
+
+def cluster_module(argument_spec, **kwargs):
+    """The AnsibleModule of every module that talks to one cluster (check mode supported)."""
+    return AnsibleK8SModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
 
 
 class ClusterError(Exception):

@@ -218,12 +218,11 @@ actions:
   sample: ["create Subscription openshift-operators/rhacs-operator"]
 """
 
-import copy
-
 from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import (
-    CLUSTER_ARG_SPEC,
     Cluster,
     ClusterError,
+    cluster_argument_spec,
+    cluster_module,
 )
 from ansible_collections.devsecops.multicluster.plugins.module_utils.olm import (
     INSTALL_MODES,
@@ -231,15 +230,9 @@ from ansible_collections.devsecops.multicluster.plugins.module_utils.olm import 
     OperatorSpec,
 )
 
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-except ImportError:  # pragma: no cover
-    from ansible.module_utils.basic import AnsibleModule as AnsibleK8SModule
-
 
 def argument_spec():
-    spec = copy.deepcopy(CLUSTER_ARG_SPEC)
-    spec.update(
+    return cluster_argument_spec(
         name=dict(type="str", required=True),
         subscription_name=dict(type="str"),
         namespace=dict(type="str"),
@@ -259,11 +252,10 @@ def argument_spec():
         wait_timeout=dict(type="int", default=600),
         wait_sleep=dict(type="int", default=5),
     )
-    return spec
 
 
 def main():
-    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = cluster_module(argument_spec())
     params = module.params
     cluster = Cluster(module)
     try:

@@ -125,25 +125,18 @@ resource:
   type: dict
 """
 
-import copy
-
 from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import (
-    CLUSTER_ARG_SPEC,
     Cluster,
     ClusterError,
+    cluster_argument_spec,
+    cluster_module,
     object_label,
 )
 from ansible_collections.devsecops.multicluster.plugins.module_utils.readiness import wait_ready
 
-try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-except ImportError:  # pragma: no cover
-    from ansible.module_utils.basic import AnsibleModule as AnsibleK8SModule
-
 
 def argument_spec():
-    spec = copy.deepcopy(CLUSTER_ARG_SPEC)
-    spec.update(
+    return cluster_argument_spec(
         api_version=dict(type="str", default="v1"),
         kind=dict(type="str", required=True),
         name=dict(type="str", required=True),
@@ -154,11 +147,10 @@ def argument_spec():
         timeout=dict(type="int", default=300),
         sleep=dict(type="int", default=5),
     )
-    return spec
 
 
 def main():
-    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = cluster_module(argument_spec())
     params = module.params
     cluster = Cluster(module)
     what = object_label(params["kind"], params["name"], params["namespace"])
