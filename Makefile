@@ -84,7 +84,9 @@ demo: collection
 	$(BIN)/python -m tests.lab up
 	ansible-playbook -i inventories/lab playbooks/site.yml
 	@$(BIN)/python -m tests.lab status
-	@echo "Look at: the lab inventory inventories/lab/hosts.yml; kubectl --kubeconfig .lab/kubeconfig --context hub get subscriptions,csv -A"
+	@$(BIN)/python -m tests.lab show
+	@echo "Look at: inventories/lab/hosts.yml (the inventory), .lab/kubeconfig (contexts lab-hub, lab-dev, lab-prod),"
+	@echo "         .lab/logs/ (apiserver and stand-in logs); 'make lab-down' stops the lab."
 
 clean:
 	-$(BIN)/python -m tests.lab down

@@ -14,11 +14,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import copy
+import os
 
 from ansible.module_utils.common.text.converters import to_native
 
 try:
+    import kubernetes.client
     from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError, ResourceNotUniqueError
     from kubernetes.client.rest import ApiException
     from kubernetes.config import ConfigException
@@ -57,6 +60,62 @@ CLUSTER_ARG_SPEC = dict(
     copy.deepcopy(AUTH_ARG_SPEC),
     cluster_name=dict(type="str"),
 )
+
+
+# Options of the far side of a cross-cluster module (hub:, target:): the same names as the
+# connection options, but read only from what the task gives - never from K8S_AUTH_* or the
+# play's module_defaults, which describe the module's own side.
+FAR_SIDE_OPTIONS = dict(
+    kubeconfig=dict(type="raw", no_log=True),
+    context=dict(type="str"),
+    host=dict(type="str"),
+    api_key=dict(type="str", no_log=True),
+    ca_cert=dict(type="path", aliases=["ssl_ca_cert"]),
+    client_cert=dict(type="path", aliases=["cert_file"]),
+    client_key=dict(type="path", aliases=["key_file"]),
+    validate_certs=dict(type="bool", default=True, aliases=["verify_ssl"]),
+    cluster_name=dict(type="str"),
+)
+
+
+def far_side_option(required=True):
+    """argument_spec entry for a far-side connection dict."""
+    return dict(type="dict", required=required, options=copy.deepcopy(FAR_SIDE_OPTIONS))
+
+
+@contextlib.contextmanager
+def isolated_client_environment(mask_environment):
+    """Build a client that sees nothing but its own options.
+
+    kubernetes' load_kube_config() replaces the process-wide default Configuration, and
+    kubernetes.core starts every new configuration as a copy of that default: without a reset
+    a second client would inherit the first cluster's CA, client certificate or token. The far
+    side of a cross-cluster module additionally hides K8S_AUTH_* from kubernetes.core.
+    """
+    saved = {}
+    if mask_environment:
+        saved = dict((k, os.environ.pop(k)) for k in list(os.environ) if k.startswith("K8S_AUTH_"))
+    if HAS_K8S:
+        kubernetes.client.Configuration.set_default(kubernetes.client.Configuration())
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+        if HAS_K8S:
+            kubernetes.client.Configuration.set_default(kubernetes.client.Configuration())
+
+
+class _OptionsView(object):
+    """What kubernetes.core's get_api_client reads from a module, for a far-side options dict."""
+
+    def __init__(self, module, options):
+        self._module = module
+        self.params = dict((key, None) for key in AUTH_ARG_SPEC)
+        self.params.update(dict((k, v) for k, v in options.items() if k in AUTH_ARG_SPEC))
+        self.server_side_dry_run = False
+
+    def requires(self, *args, **kwargs):
+        return self._module.requires(*args, **kwargs)
 
 
 def cluster_argument_spec(**options):
@@ -160,11 +219,19 @@ class Cluster(object):
     """One cluster, reached with the options of one module (no other source is consulted
     than what kubernetes.core itself consults for those options)."""
 
-    def __init__(self, module, client=None):
+    def __init__(self, module, client=None, options=None, role=None):
+        """The module's own cluster, or with `options` a far side (`role` names the option)."""
         self.module = module
-        self.name = cluster_label(module.params)
+        self.options = options
+        self.params = options if options is not None else module.params
+        self.name = cluster_label(self.params)
+        self.role = role
         self._client = client
         self._resources = {}
+        if options is not None and not (options.get("kubeconfig") or options.get("host")):
+            raise ClusterError("%s: give kubeconfig (with context) or host (with api_key or a client certificate); "
+                               "the far side of a cross-cluster task is never taken from the environment or "
+                               "module_defaults" % (role or "target"))
 
     @property
     def server(self):
@@ -179,14 +246,17 @@ class Cluster(object):
         if self._client is None:
             if not HAS_KUBERNETES_CORE:
                 raise ClusterError("the kubernetes.core collection (>=5.0.0) is required on the controller")
+            far_side = self.options is not None
+            source = _OptionsView(self.module, self.options) if far_side else self.module
             try:
-                self._client = get_api_client(module=self.module)
+                with isolated_client_environment(mask_environment=far_side):
+                    self._client = get_api_client(module=source)
             except (ConfigException, CoreException, IOError, ValueError, TypeError) as err:
                 if isinstance(err, (Urllib3HTTPError, MaxRetryError)) or getattr(err, "reason", None):
-                    raise ClusterError(explain(err, self.name, "API discovery", self.module.params.get("host")))
+                    raise ClusterError(explain(err, self.name, "API discovery", self.params.get("host")))
                 raise ClusterError("cluster %s: cannot load connection settings: %s" % (self.name, to_native(err)))
             except Exception as err:  # pylint: disable=broad-except
-                raise ClusterError(explain(err, self.name, "API discovery", self.module.params.get("host")))
+                raise ClusterError(explain(err, self.name, "API discovery", self.params.get("host")))
         return self._client
 
     def resource(self, api_version, kind):

@@ -45,16 +45,22 @@ def snapshot(*kubes):
     return state
 
 
-@pytest.fixture(scope="module")
-def clean(hub, dev):
-    for kube in (hub, dev):
-        scrub(kube, "rhacs-operator", "openshift-operators")
+def scrub_all(*kubes):
+    for kube in kubes:
+        for package in ("rhacs-operator", "quay-operator", "quay-bridge-operator", "no-such-operator"):
+            scrub(kube, package, "openshift-operators")
         scrub(kube, "advanced-cluster-management", "itest-acm")
-        scrub(kube, "quay-operator", "openshift-operators")
-        scrub(kube, "quay-bridge-operator", "openshift-operators")
         for group in kube.list("operators.coreos.com/v1", "operatorgroups", namespace="itest-acm")["items"]:
             kube.delete("operators.coreos.com/v1", "operatorgroups", group["metadata"]["name"], "itest-acm")
         kube.delete("v1", "configmaps", FAULTS[1], FAULTS[0])
+
+
+@pytest.fixture(scope="module")
+def clean(hub, dev):
+    """Start from a clean slate and leave one behind."""
+    scrub_all(hub, dev)
+    yield
+    scrub_all(hub, dev)
 
 
 @pytest.mark.usefixtures("clean")

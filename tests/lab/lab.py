@@ -90,7 +90,7 @@ class Lab:
         os.makedirs(self.dir, exist_ok=True)
         tmp = self.state_file + ".tmp"
         with open(tmp, "w") as handle:
-            json.dump(self.state, handle, indent=2, sort_keys=True)
+            json.dump(self.state, handle, indent=2)
         os.replace(tmp, self.state_file)
 
     @property
@@ -623,6 +623,25 @@ class Lab:
         return 0 if ok else 1
 
 
+def show(lab):
+    """What the collection has installed on each cluster: operators and their CSV phases."""
+    if not lab.running():
+        print("lab: not running (make lab-up)")
+        return 1
+    olm = "operators.coreos.com/v1alpha1"
+    for cluster in lab.clusters:
+        kube = lab.kube(cluster)
+        csvs = {(c["metadata"]["namespace"], c["metadata"]["name"]): c.get("status", {}).get("phase")
+                for c in kube.list(olm, "clusterserviceversions")["items"]}
+        subs = kube.list(olm, "subscriptions")["items"]
+        print("%s (%s, context %s): %d operator(s)" % (cluster, lab.clusters[cluster]["server"], cluster, len(subs)))
+        for sub in sorted(subs, key=lambda s: (s["metadata"]["namespace"], s["metadata"]["name"])):
+            installed = sub.get("status", {}).get("installedCSV") or "-"
+            phase = csvs.get((sub["metadata"]["namespace"], installed), "-")
+            print("  %-34s %-24s %-44s %s" % (sub["metadata"]["name"], sub["metadata"]["namespace"], installed, phase))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.lab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -634,6 +653,7 @@ def main(argv=None):
     reset = sub.add_parser("reset", help="empty one cluster (lab-hub, lab-dev, ...) and seed it again")
     reset.add_argument("cluster")
     sub.add_parser("status", help="say what runs where")
+    sub.add_parser("show", help="list the operators installed on each cluster")
     args = parser.parse_args(argv)
     lab = Lab()
     try:
@@ -645,6 +665,8 @@ def main(argv=None):
             lab.reset(args.cluster)
         elif args.command == "status":
             return lab.status()
+        elif args.command == "show":
+            return show(lab)
     except (RuntimeError, KubeError, subprocess.CalledProcessError, ValueError) as err:
         print("lab: %s" % err, file=sys.stderr)
         return 1
