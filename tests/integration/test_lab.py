@@ -72,3 +72,17 @@ def test_unprivileged_token_is_denied(lab):
         raise AssertionError("lab-nobody could list secrets")
     except KubeError as err:
         assert err.status == 403
+
+
+def test_reset_empties_one_cluster_and_leaves_the_others(lab, hub, prod):
+    marker = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "before-reset", "namespace": "default"}}
+    prod.ensure("v1", "configmaps", marker, namespace="default")
+    hub.ensure("v1", "configmaps", marker, namespace="default")
+    lab.reset("lab-prod")
+    assert prod.get_or_none("v1", "configmaps", "before-reset", "default") is None
+    assert hub.get_or_none("v1", "configmaps", "before-reset", "default") is not None
+    crds = prod.list("apiextensions.k8s.io/v1", "customresourcedefinitions", label_selector="devsecops.lab/source")
+    assert len(crds["items"]) == 55
+    assert prod.get("operators.coreos.com/v1", "operatorgroups", "global-operators", "openshift-operators")
+    assert lab.running()
+    hub.delete("v1", "configmaps", "before-reset", "default")

@@ -187,6 +187,21 @@ class Lab:
             return
         if self.state:
             self.down(quiet=True)
+        try:
+            self._up(clusters, kcm, standins)
+        except BaseException:
+            logs = os.path.join(self.dir, "logs")
+            kept = logs + ".failed"
+            shutil.rmtree(kept, ignore_errors=True)
+            if os.path.isdir(logs):
+                shutil.copytree(logs, kept)
+            self.down(quiet=True)
+            if os.path.isdir(kept):
+                os.makedirs(self.dir, exist_ok=True)
+                shutil.move(kept, os.path.join(self.dir, "logs"))
+            raise
+
+    def _up(self, clusters, kcm, standins):
         started = time.monotonic()
         timings = {}
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -421,8 +436,8 @@ class Lab:
         def all_established():
             listing = kube.list("apiextensions.k8s.io/v1", "customresourcedefinitions")["items"]
             ready = {c["metadata"]["name"] for c in listing
-                     if any(x["type"] == "Established" and x["status"] == "True"
-                            for x in c.get("status", {}).get("conditions", []))}
+                     if any(x.get("type") == "Established" and x.get("status") == "True"
+                            for x in (c.get("status") or {}).get("conditions") or [])}
             return wanted <= ready
 
         kube.wait_for(all_established, timeout=180, interval=1, what="%d CRDs Established" % len(wanted))
@@ -581,12 +596,15 @@ class Lab:
     def reset(self, cluster):
         """Give one cluster an empty etcd prefix and re-seed it; the others keep running."""
         if cluster not in self.clusters:
-            raise SystemExit("lab: no cluster %r (have %s)" % (cluster, ", ".join(self.clusters)))
+            raise ValueError("no cluster %r (have %s)" % (cluster, ", ".join(self.clusters)))
         started = time.monotonic()
         self._stop("standins")
         self._stop("kcm-" + cluster)
         self._stop("apiserver-" + cluster)
         info = self.clusters[cluster]
+        old = (info["etcd_prefix"] + "/").encode()
+        self._etcd("deleterange", {"key": base64.b64encode(old).decode(),
+                                   "range_end": base64.b64encode(old[:-1] + b"0").decode()})
         info["etcd_prefix"] = "/lab/%s/%s" % (cluster, uuid.uuid4().hex[:8])
         self.save()
         self._start_apiserver(cluster)

@@ -8,7 +8,9 @@ import threading
 
 import yaml
 
-from tests.lab.lab import HERE, Lab
+from tests.lab.lab import BASE_DOMAIN, HERE, Lab
+from tests.lab.standins.acm_import import ImportStandin
+from tests.lab.standins.hub import HubStandin
 from tests.lab.standins.olm import OLMStandin
 from tests.lab.standins.runtime import Scheduler, Watcher
 
@@ -30,7 +32,9 @@ def main():
     for cluster in lab.clusters:
         kube = lab.kube(cluster)
         lock = threading.RLock()
-        for standin in (OLMStandin(kube, catalog, scheduler),):
+        domain = "apps.%s.%s" % (cluster, BASE_DOMAIN)
+        for standin in (OLMStandin(kube, catalog, scheduler), HubStandin(kube, scheduler, domain),
+                        ImportStandin(kube, lab)):
             for api_version, plural, handler in standin.watches():
                 watchers.append(Watcher(kube, api_version, plural, handler, lock, stop))
     for watcher in watchers:
