@@ -125,6 +125,14 @@ def cluster_argument_spec(**options):
     return spec
 
 
+def hide(module, values):
+    """Mask these values wherever they would appear in the module's output."""
+    target = getattr(module, "_module", module)
+    for value in values:
+        if value:
+            target.no_log_values.add(value)
+
+
 def cluster_module(argument_spec, **kwargs):
     """The AnsibleModule of every module that talks to one cluster (check mode supported)."""
     return AnsibleK8SModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
@@ -312,6 +320,15 @@ class Cluster(object):
         resource = self.resource(api_version, kind)
         what = object_label(kind, body.get("metadata", {}).get("name"), namespace)
         return self._to_dict(self._call(what, resource.create, body=body, namespace=namespace))
+
+    def create_subresource(self, api_version, kind, name, subresource, body, namespace=None):
+        """POST to a subresource, for example a ServiceAccount's token (TokenRequest)."""
+        resource = self.resource(api_version, kind)
+        sub = (getattr(resource, "subresources", None) or {}).get(subresource)
+        what = "%s of %s" % (subresource, object_label(kind, name, namespace))
+        if sub is None:
+            raise ClusterError("cluster %s: the API server does not serve %s" % (self.name, what))
+        return self._to_dict(self._call(what, sub.create, body=body, name=name, namespace=namespace))
 
     def patch(self, api_version, kind, name, patch, namespace=None, content_type="application/merge-patch+json"):
         resource = self.resource(api_version, kind)

@@ -36,6 +36,7 @@ class ImportStandin:
     def __init__(self, kube, lab):
         self.kube = kube
         self.lab = lab
+        self.attempted = {}  # cluster name -> resourceVersion of the auto-import-secret last tried
 
     def watches(self):
         return [(MC_API, "managedclusters", self.on_managedcluster), ("v1", "secrets", self.on_secret)]
@@ -60,14 +61,17 @@ class ImportStandin:
             return
         self._import(name)
 
-    def _fail(self, name, message):
+    def _set_import_condition(self, name, reason, message):
         mc = self.kube.get(MC_API, "managedclusters", name)
         conditions = [c for c in ((mc.get("status") or {}).get("conditions") or [])
                       if c["type"] != "ManagedClusterImportSucceeded"]
-        conditions.append(_cond("ManagedClusterImportSucceeded", "False", "ManagedClusterImportFailed",
-                                "Try to import managed cluster, retry times: 1/5, error: " + message))
+        conditions.append(_cond("ManagedClusterImportSucceeded", "False", reason, message))
         self.kube.merge_patch(MC_API, "managedclusters", name, {"status": {"conditions": conditions}},
                               subresource="status")
+
+    def _fail(self, name, message):
+        self._set_import_condition(name, "ManagedClusterImportFailed",
+                                   "Try to import managed cluster, retry times: 1/5, error: " + message)
         LOG.info("%s: import of %s failed: %s", self.kube.name, name, message)
 
     def _import(self, name):
@@ -78,8 +82,10 @@ class ImportStandin:
                for c in ((mc.get("status") or {}).get("conditions") or [])):
             return
         secret = self.kube.get_or_none("v1", "secrets", "auto-import-secret", name)
-        if secret is None:
+        if secret is None or self.attempted.get(name) == secret["metadata"]["resourceVersion"]:
             return
+        self.attempted[name] = secret["metadata"]["resourceVersion"]
+        self._set_import_condition(name, "ManagedClusterImporting", "Importing the managed cluster")
         if not mc.get("spec", {}).get("hubAcceptsClient"):
             self._fail(name, "the hub does not accept the cluster (spec.hubAcceptsClient is false)")
             return

@@ -1,0 +1,219 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, devsecops.multicluster contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: secret_sync
+short_description: Copy a Secret to the same or another cluster, optionally in a consumer's format
+version_added: 1.0.0
+author:
+  - devsecops.multicluster contributors (@devsecops-multicluster)
+description:
+  - Reads a Secret on the cluster the module connects to and writes a Secret with the same data (or a
+    selection of keys, or a rendering for a consumer) on I(target), or on the same cluster when
+    I(target) is omitted. Idempotent - a re-run with nothing changed writes nothing.
+  - The values never leave the module - they are not returned, and C(--diff) shows each key with a
+    SHA-256 fingerprint instead of its value.
+  - I(format=argocd-cluster) renders an Argo CD cluster Secret (C(name), C(server), C(config) with the
+    bearer token and CA) from a record with the keys C(server), C(token) and C(ca.crt), such as
+    M(devsecops.multicluster.cluster_token) writes; I(format=kubeconfig) renders a kubeconfig.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - devsecops.multicluster.cluster
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Keys and value fingerprints only, never values.
+  platform:
+    platforms: kubernetes
+options:
+  source_name:
+    description: Name of the source Secret.
+    type: str
+    required: true
+  source_namespace:
+    description: Namespace of the source Secret.
+    type: str
+    required: true
+  name:
+    description: Name of the destination Secret. Default I(source_name).
+    type: str
+  namespace:
+    description: Namespace of the destination Secret (created if missing). Default I(source_namespace).
+    type: str
+  target:
+    description:
+      - Connection to the destination cluster. Omit to write on the cluster the module connects to.
+      - Taken only from this option - never from C(K8S_AUTH_*) variables or C(module_defaults).
+    type: dict
+    suboptions:
+      kubeconfig:
+        description: Path to a kubeconfig file, or the kubeconfig as a dict.
+        type: raw
+      context:
+        description: Context of the kubeconfig.
+        type: str
+      host:
+        description: API server URL.
+        type: str
+      api_key:
+        description: Bearer token.
+        type: str
+      ca_cert:
+        description: CA bundle file for the API server.
+        type: path
+        aliases: [ssl_ca_cert]
+      client_cert:
+        description: Client certificate file.
+        type: path
+        aliases: [cert_file]
+      client_key:
+        description: Client key file.
+        type: path
+        aliases: [key_file]
+      validate_certs:
+        description: Verify the API server's certificate.
+        type: bool
+        default: true
+        aliases: [verify_ssl]
+      cluster_name:
+        description: Name of the destination cluster, for messages.
+        type: str
+  format:
+    description:
+      - C(copy) copies the data (all keys, or those named in I(keys)).
+      - C(argocd-cluster) renders an Argo CD cluster Secret and adds the label C(argocd.argoproj.io/secret-type=cluster).
+      - C(kubeconfig) renders a C(kubeconfig) key.
+    type: str
+    choices: [copy, argocd-cluster, kubeconfig]
+    default: copy
+  keys:
+    description: With I(format=copy), destination key -> source key; only these keys are written.
+    type: dict
+  string_data:
+    description: Literal, non-secret values added to the destination (for example C(autoImportRetry)).
+    type: dict
+  cluster_name:
+    description: Name of the cluster the rendered credential is for (Argo CD cluster name, kubeconfig context).
+    type: str
+  type:
+    description: Type of the destination Secret. Default the source's type with C(copy), C(Opaque) otherwise.
+    type: str
+  labels:
+    description: Labels of the destination Secret.
+    type: dict
+  annotations:
+    description: Annotations of the destination Secret.
+    type: dict
+  state:
+    description: C(present) writes the destination Secret; C(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+requirements:
+  - kubernetes >= 24.2.0
+seealso:
+  - module: devsecops.multicluster.cluster_token
+"""
+
+EXAMPLES = r"""
+- name: Register a spoke in the hub's Argo CD from its recorded credential
+  devsecops.multicluster.secret_sync:
+    source_namespace: devsecops-multicluster
+    source_name: dev-east-argocd
+    namespace: openshift-gitops
+    name: dev-east-cluster
+    format: argocd-cluster
+    cluster_name: dev-east
+
+- name: Copy a pull secret from the hub to a spoke
+  devsecops.multicluster.secret_sync:
+    source_namespace: devsecops-multicluster
+    source_name: quay-pull-secret
+    namespace: devsecops-ci
+    target:
+      kubeconfig: "{{ hostvars['dev-east'].cluster_kubeconfig }}"
+      context: "{{ hostvars['dev-east'].cluster_context }}"
+      cluster_name: dev-east
+"""
+
+RETURN = r"""
+secret:
+  description: Namespace/name of the destination Secret.
+  returned: always
+  type: str
+  sample: openshift-gitops/dev-east-cluster
+cluster:
+  description: The cluster written to.
+  returned: always
+  type: str
+keys:
+  description: Keys of the destination Secret (never values).
+  returned: always
+  type: list
+  elements: str
+actions:
+  description: Changes made (or that would be made in check mode).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import (
+    Cluster,
+    ClusterError,
+    cluster_argument_spec,
+    cluster_module,
+    far_side_option,
+    hide,
+)
+from ansible_collections.devsecops.multicluster.plugins.module_utils.secret_copy import FORMATS, SecretSync
+
+
+def argument_spec():
+    return cluster_argument_spec(
+        source_name=dict(type="str", required=True),
+        source_namespace=dict(type="str", required=True),
+        name=dict(type="str"),
+        namespace=dict(type="str"),
+        target=far_side_option(required=False),
+        format=dict(type="str", choices=list(FORMATS), default="copy"),
+        keys=dict(type="dict", no_log=False),
+        string_data=dict(type="dict"),
+        cluster_name=dict(type="str"),
+        type=dict(type="str"),
+        labels=dict(type="dict"),
+        annotations=dict(type="dict"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+
+
+def main():
+    module = cluster_module(argument_spec())
+    params = module.params
+    source = Cluster(module)
+    sync = None
+    try:
+        dest = Cluster(module, options=params["target"], role="target") if params["target"] else source
+        sync = SecretSync(source, dest, params, check_mode=module.check_mode)
+        result = sync.present() if params["state"] == "present" else sync.absent()
+    except ClusterError as err:
+        hide(module, sync.secret_values if sync else [])
+        module.fail_json(msg=err.message, actions=sync.actions if sync else [])
+    hide(module, sync.secret_values)
+    output = dict(changed=sync.changed, actions=sync.actions, **result)
+    if module._diff:
+        output["diff"] = dict(before=sync.before or {}, after=sync.after or {})
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()
