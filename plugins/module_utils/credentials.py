@@ -136,12 +136,12 @@ class CredentialMinter(object):
     def ensure_identity(self):
         spec = self.spec
         labels = spec.labels()
-        self._ensure("v1", "Namespace", {"apiVersion": "v1", "kind": "Namespace",
-                                          "metadata": {"name": spec.namespace, "labels": managed_labels()}})
-        self._ensure("v1", "ServiceAccount", {"apiVersion": "v1", "kind": "ServiceAccount",
-                                               "metadata": {"name": spec.service_account,
-                                                            "namespace": spec.namespace, "labels": labels}},
-                     namespace=spec.namespace)
+        namespace = {"apiVersion": "v1", "kind": "Namespace",
+                     "metadata": {"name": spec.namespace, "labels": managed_labels()}}
+        account = {"apiVersion": "v1", "kind": "ServiceAccount",
+                   "metadata": {"name": spec.service_account, "namespace": spec.namespace, "labels": labels}}
+        self._ensure("v1", "Namespace", namespace)
+        self._ensure("v1", "ServiceAccount", account, namespace=spec.namespace)
         if spec.rules:
             self._ensure(RBAC, "ClusterRole", {"apiVersion": RBAC, "kind": "ClusterRole",
                                                "metadata": {"name": spec.role_name, "labels": labels},
@@ -173,9 +173,9 @@ class CredentialMinter(object):
         wanted_server = self.spec.server or self.target.server
         if _unb64(data.get("server")) != wanted_server:
             return "the record points at %s, not %s" % (_unb64(data.get("server")), wanted_server)
-        if annotations.get(ANNOTATION + "token-type") != self.spec.token_type:
-            return "the recorded token is %s, %s is wanted" % (annotations.get(ANNOTATION + "token-type"),
-                                                              self.spec.token_type)
+        recorded_type = annotations.get(ANNOTATION + "token-type")
+        if recorded_type != self.spec.token_type:
+            return "the recorded token is %s, %s is wanted" % (recorded_type, self.spec.token_type)
         review = self.target.create("authentication.k8s.io/v1", "TokenReview", {
             "apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}})
         status = review.get("status") or {}

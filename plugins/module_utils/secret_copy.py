@@ -93,8 +93,8 @@ class SecretSync(object):
         try:
             data = render(plain, p.get("format") or "copy", p.get("keys"), p.get("cluster_name"))
         except ValueError as err:
-            raise ClusterError("cluster %s: Secret %s/%s: %s" % (self.source.name, p["source_namespace"],
-                                                                  p["source_name"], err))
+            where = "%s/%s" % (p["source_namespace"], p["source_name"])
+            raise ClusterError("cluster %s: Secret %s: %s" % (self.source.name, where, err))
         self.secret_values.extend(v for k, v in data.items() if k not in PUBLIC_KEYS and len(v) >= 6)
         for key, value in (p.get("string_data") or {}).items():
             data[key] = str(value)

@@ -1,0 +1,37 @@
+"""teardown.yml on the lab: everything registration and the components created is gone, credentials
+are revoked at their issuer, and a second teardown changes nothing. Runs last."""
+
+OLM = "operators.coreos.com/v1alpha1"
+
+
+def test_teardown_removes_what_the_collection_created(ansible, lab, hub, dev, prod):
+    converge = ansible("playbooks/site.yml")
+    assert converge.rc == 0, converge
+    tokens = {}
+    for spoke in ("lab-dev", "lab-prod"):
+        record = hub.get("v1", "secrets", "%s-argocd" % spoke, "devsecops-multicluster")
+        tokens[spoke] = record["data"]["token"]
+
+    run = ansible("playbooks/teardown.yml")
+    assert run.rc == 0, run
+    for spoke, kube in (("lab-dev", dev), ("lab-prod", prod)):
+        assert hub.get_or_none("cluster.open-cluster-management.io/v1", "managedclusters", spoke) is None
+        assert hub.get_or_none("v1", "secrets", "%s-cluster" % spoke, "openshift-gitops") is None
+        assert hub.get_or_none("v1", "secrets", "%s-argocd" % spoke, "devsecops-multicluster") is None
+        assert kube.get_or_none("v1", "serviceaccounts", "devsecops-multicluster-argocd",
+                                "devsecops-multicluster") is None
+        assert kube.get_or_none("rbac.authorization.k8s.io/v1", "clusterrolebindings",
+                                "devsecops-multicluster-argocd") is None
+        assert kube.get_or_none("v1", "namespaces", "open-cluster-management-agent") is None, "ACM detached"
+    for kube in (hub, dev, prod):
+        assert kube.get_or_none(OLM, "subscriptions", "openshift-gitops-operator", "openshift-operators") is None
+        assert kube.get_or_none("argoproj.io/v1beta1", "argocds", "openshift-gitops", "openshift-gitops") is None
+    assert hub.list("operator.open-cluster-management.io/v1", "multiclusterhubs")["items"] == []
+    assert hub.list("ocs.openshift.io/v1", "storageclusters")["items"] == []
+    assert hub.list("objectbucket.io/v1alpha1", "objectbucketclaims")["items"] == []
+    assert hub.get_or_none(OLM, "subscriptions", "advanced-cluster-management", "open-cluster-management") is None
+    assert hub.get_or_none(OLM, "subscriptions", "odf-operator", "openshift-storage") is None
+    assert hub.get_or_none("operators.coreos.com/v1", "operatorgroups", "global-operators", "openshift-operators")
+
+    again = ansible("playbooks/teardown.yml")
+    assert again.rc == 0 and again.changed() == 0, again
