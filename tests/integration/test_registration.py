@@ -3,11 +3,14 @@ revocation behind the collection's back, teardown, and bad input."""
 
 import base64
 import json
+import os
+import subprocess
 
 import pytest
 import requests
+import yaml
 
-from conftest import write_inventory
+from conftest import PLAYBOOKS, REPO, write_inventory
 
 MC = ("cluster.open-cluster-management.io/v1", "managedclusters")
 SPOKES = {"lab-dev": "development", "lab-prod": "production"}
@@ -79,6 +82,47 @@ class TestRegistration:
             record = hub.get("v1", "secrets", "%s-argocd" % spoke, RECORDS)
             assert record["metadata"]["labels"]["devsecops.multicluster/cluster"] == spoke
             assert record["metadata"]["annotations"]["devsecops.multicluster/token-type"] == "long-lived"
+
+    def test_inventory_plugin_lists_spokes_and_their_credentials(self, registered, lab, hub, secrets, tmp_path):
+        spoke_config = {"apiVersion": "v1", "kind": "Config", "current-context": "lab-dev-token",
+                        "clusters": [{"name": "lab-dev", "cluster": {
+                            "server": lab.clusters["lab-dev"]["server"],
+                            "certificate-authority-data": base64.b64encode(open(lab.ca_file, "rb").read()).decode()}}],
+                        "users": [{"name": "admin", "user": {"token": lab.clusters["lab-dev"]["admin_token"]}}],
+                        "contexts": [{"name": "lab-dev-token", "context": {"cluster": "lab-dev", "user": "admin"}}]}
+        hub.delete("v1", "secrets", "lab-dev-admin-kubeconfig", "lab-dev")
+        hub.create("v1", "secrets", {"apiVersion": "v1", "kind": "Secret",
+                                     "metadata": {"name": "lab-dev-admin-kubeconfig", "namespace": "lab-dev"},
+                                     "stringData": {"kubeconfig": json.dumps(spoke_config)}}, namespace="lab-dev")
+        source = tmp_path / "acm_clusters.yml"
+        source.write_text(yaml.safe_dump({"plugin": "devsecops.multicluster.acm_clusters",
+                                          "kubeconfig": lab.kubeconfig, "context": "lab-hub",
+                                          "group_by_labels": ["vendor"], "credentials": {}}))
+        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
+                   ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, "build", "collections"),
+                   ANSIBLE_INVENTORY_ENABLED="devsecops.multicluster.acm_clusters")
+        listing = subprocess.run(["ansible-inventory", "-i", str(source), "--list"], env=env, cwd=REPO,
+                                 capture_output=True, text=True, timeout=120, check=False)
+        secrets.scan(listing.stdout + listing.stderr, "ansible-inventory acm_clusters")
+        assert listing.returncode == 0, listing.stderr
+        inventory = json.loads(listing.stdout, object_hook=lambda d: d.get("__ansible_unsafe", d))
+        assert inventory["development"]["hosts"] == ["lab-dev"]
+        assert inventory["production"]["hosts"] == ["lab-prod"]
+        assert set(inventory["spokes"]["children"]) >= {"development", "production"}
+        assert sorted(inventory["vendor_OpenShift"]["hosts"]) == ["lab-dev", "lab-prod"]
+        dev_vars = inventory["_meta"]["hostvars"]["lab-dev"]
+        assert dev_vars["acm_available"] is True and dev_vars["acm_labels"]["clusterGroup"] == "development"
+        assert dev_vars["cluster_context"] == "lab-dev-token"
+        assert oct(os.stat(dev_vars["cluster_kubeconfig"]).st_mode & 0o777) == "0o600"
+        assert "cluster_kubeconfig" not in inventory["_meta"]["hostvars"]["lab-prod"]
+        run = subprocess.run(["ansible-playbook", "-i", str(source), os.path.join(PLAYBOOKS, "ready.yml"),
+                              "-e", "devsecops_hosts=lab-dev",
+                              "-e", json.dumps({"ready": {"kind": "Namespace", "name": "default",
+                                                          "condition": "status.phase == 'Active'"}})],
+                             env=env, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+        secrets.scan(run.stdout + run.stderr, "playbook on the acm_clusters inventory")
+        assert run.returncode == 0, run.stdout[-3000:]
+        hub.delete("v1", "secrets", "lab-dev-admin-kubeconfig", "lab-dev")
 
     def test_second_run_changes_nothing(self, registered, ansible, hub):
         tokens = {spoke: argocd_token(hub, spoke) for spoke in SPOKES}
