@@ -27,7 +27,8 @@ venv: $(VENV)/.installed
 system-deps:
 	@tests/system-deps.sh
 
-$(VENV)/.installed: tests/requirements.txt requirements.txt | system-deps
+# The path holds a hash of the requirement files: a change makes a new venv, file times do not matter.
+$(VENV)/.installed: | system-deps
 	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r tests/requirements.txt
 	touch $@
@@ -54,7 +55,7 @@ lab-reset: venv
 unit: collection
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
-$(SANITY_VENV)/.installed: tests/requirements.txt requirements.txt
+$(SANITY_VENV)/.installed:
 	$(PYTHON) -m venv --clear $(SANITY_VENV)
 	$(SANITY_VENV)/bin/pip install --disable-pip-version-check -q $$(grep -E '^(ansible-core|kubernetes|PyYAML|jmespath|requests-oauthlib|jsonpatch)==' tests/requirements.txt)
 	touch $@
