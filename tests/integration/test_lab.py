@@ -86,3 +86,31 @@ def test_reset_empties_one_cluster_and_leaves_the_others(lab, hub, prod):
     assert prod.get("operators.coreos.com/v1", "operatorgroups", "global-operators", "openshift-operators")
     assert lab.running()
     hub.delete("v1", "configmaps", "before-reset", "default")
+
+
+def test_acm_import_standin_refuses_a_token_the_spoke_rejects(lab, hub, ansible):
+    acm_running = any((h.get("status") or {}).get("phase") == "Running"
+                      for h in hub.list("operator.open-cluster-management.io/v1", "multiclusterhubs")["items"])
+    if not acm_running:
+        converge = ansible("playbooks/site.yml", limit="lab-hub")
+        assert converge.rc == 0, converge
+    mc_api = "cluster.open-cluster-management.io/v1"
+    hub.ensure("v1", "namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "itest-bogus"}})
+    hub.ensure(mc_api, "managedclusters", {"apiVersion": mc_api, "kind": "ManagedCluster",
+                                           "metadata": {"name": "itest-bogus"}, "spec": {"hubAcceptsClient": True}})
+    hub.ensure("v1", "secrets", {"apiVersion": "v1", "kind": "Secret", "metadata": {
+        "name": "auto-import-secret", "namespace": "itest-bogus"}, "stringData": {
+        "server": lab.clusters["lab-dev"]["server"], "token": "not-a-token-the-spoke-knows", "autoImportRetry": "1"}},
+        namespace="itest-bogus")
+
+    def import_outcome():
+        conditions = (hub.get(mc_api, "managedclusters", "itest-bogus").get("status") or {}).get("conditions") or []
+        failed = [c for c in conditions if c.get("reason") == "ManagedClusterImportFailed"]
+        return failed[0]["message"] if failed else None
+
+    message = hub.wait_for(import_outcome, timeout=60, what="ImportFailed condition")
+    assert "Unauthorized" in message
+    conditions = hub.get(mc_api, "managedclusters", "itest-bogus")["status"]["conditions"]
+    assert not any(c["type"] == "ManagedClusterConditionAvailable" and c["status"] == "True" for c in conditions)
+    hub.delete(mc_api, "managedclusters", "itest-bogus")
+    hub.delete("v1", "namespaces", "itest-bogus")

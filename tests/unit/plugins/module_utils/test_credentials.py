@@ -183,3 +183,14 @@ def test_secret_sync_errors_and_absent():
     gone = SecretSync(hub, hub, dict(source_name="a", source_namespace="src", namespace="dst"))
     gone.absent()
     assert gone.changed and hub.find("Secret", "a", "dst") is None
+
+
+def test_token_inside_its_renewal_window_is_reminted():
+    hub, target = FakeCluster(), FakeTarget()
+    CredentialMinter(hub, target, spec()).present()
+    record = hub.objects[("Secret", "devsecops-multicluster", "dev-argocd")]
+    record["metadata"]["annotations"][ANNOTATION + "expires"] = "2000-01-01T00:00:00Z"
+    result = CredentialMinter(hub, target, spec()).present()
+    assert result["reason"] == "the token expires at 2000-01-01T00:00:00Z (renewal window 1200s)"
+    assert hub.objects[("Secret", "devsecops-multicluster", "dev-argocd")]["metadata"]["annotations"][
+        ANNOTATION + "expires"] == "2099-01-01T00:00:00Z"
