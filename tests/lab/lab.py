@@ -657,6 +657,12 @@ def show(lab):
             installed = sub.get("status", {}).get("installedCSV") or "-"
             phase = csvs.get((sub["metadata"]["namespace"], installed), "-")
             print("  %-34s %-24s %-44s %s" % (sub["metadata"]["name"], sub["metadata"]["namespace"], installed, phase))
+        for mc in kube.list("cluster.open-cluster-management.io/v1", "managedclusters")["items"]:
+            state = {c.get("type"): c.get("status") for c in (mc.get("status") or {}).get("conditions") or []}
+            argocd = kube.get_or_none("v1", "secrets", "%s-cluster" % mc["metadata"]["name"], "openshift-gitops")
+            print("  managed cluster %-18s clusterGroup=%-12s available=%-5s argocd=%s" % (
+                mc["metadata"]["name"], (mc["metadata"].get("labels") or {}).get("clusterGroup", "-"),
+                state.get("ManagedClusterConditionAvailable", "-"), "registered" if argocd else "-"))
     return 0
 
 
