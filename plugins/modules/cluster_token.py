@@ -14,7 +14,7 @@ version_added: 1.0.0
 author:
   - devsecops.multicluster contributors (@devsecops-multicluster)
 description:
-  - On the I(target) cluster, ensures a ServiceAccount, its namespace and the RBAC for one
+  - On the I(target) cluster (required, with I(target.cluster_name)), ensures a ServiceAccount, its namespace and the RBAC for one
     I(purpose) (an existing ClusterRole by I(cluster_role), or a ClusterRole of the module's own from
     I(rules)), then mints a token for it - a bounded token from the TokenRequest API (I(token_type=bound)),
     or a long-lived service-account-token Secret (I(token_type=long-lived)) for consumers that cannot
@@ -32,6 +32,7 @@ description:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - devsecops.multicluster.cluster
+  - devsecops.multicluster.far_side
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -41,45 +42,6 @@ attributes:
   platform:
     platforms: kubernetes
 options:
-  target:
-    description:
-      - Connection to the cluster where the ServiceAccount lives. I(cluster_name) is required here; it
-        names the record.
-    type: dict
-    required: true
-    suboptions:
-      kubeconfig:
-        description: Path to a kubeconfig file, or the kubeconfig as a dict.
-        type: raw
-      context:
-        description: Context of the kubeconfig.
-        type: str
-      host:
-        description: API server URL.
-        type: str
-      api_key:
-        description: Bearer token.
-        type: str
-      ca_cert:
-        description: CA bundle file for the API server.
-        type: path
-        aliases: [ssl_ca_cert]
-      client_cert:
-        description: Client certificate file.
-        type: path
-        aliases: [cert_file]
-      client_key:
-        description: Client key file.
-        type: path
-        aliases: [key_file]
-      validate_certs:
-        description: Verify the API server's certificate.
-        type: bool
-        default: true
-        aliases: [verify_ssl]
-      cluster_name:
-        description: Name of the target cluster (the inventory host name).
-        type: str
   purpose:
     description:
       - What the credential is for, for example C(acm-import) or C(argocd). Names the ServiceAccount,
@@ -216,7 +178,7 @@ from ansible_collections.devsecops.multicluster.plugins.module_utils.credentials
 
 def argument_spec():
     return cluster_argument_spec(
-        target=far_side_option(),
+        target=far_side_option(required=False),
         purpose=dict(type="str", required=True),
         service_account=dict(type="str"),
         namespace=dict(type="str", default="devsecops-multicluster"),
@@ -240,7 +202,8 @@ def main():
     minter = None
     try:
         if not (params["target"] or {}).get("cluster_name"):
-            raise ClusterError("cluster %s: target.cluster_name is required (it names the record)" % hub.name)
+            raise ClusterError("cluster %s: target with its cluster_name is required (the spoke's connection; "
+                               "cluster_name names the record)" % hub.name)
         target = Cluster(module, options=params["target"], role="target")
         try:
             spec = CredentialSpec(params, target.name)

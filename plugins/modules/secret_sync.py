@@ -25,6 +25,7 @@ description:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - devsecops.multicluster.cluster
+  - devsecops.multicluster.far_side
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -49,44 +50,6 @@ options:
   namespace:
     description: Namespace of the destination Secret (created if missing). Default I(source_namespace).
     type: str
-  target:
-    description:
-      - Connection to the destination cluster. Omit to write on the cluster the module connects to.
-      - Taken only from this option - never from C(K8S_AUTH_*) variables or C(module_defaults).
-    type: dict
-    suboptions:
-      kubeconfig:
-        description: Path to a kubeconfig file, or the kubeconfig as a dict.
-        type: raw
-      context:
-        description: Context of the kubeconfig.
-        type: str
-      host:
-        description: API server URL.
-        type: str
-      api_key:
-        description: Bearer token.
-        type: str
-      ca_cert:
-        description: CA bundle file for the API server.
-        type: path
-        aliases: [ssl_ca_cert]
-      client_cert:
-        description: Client certificate file.
-        type: path
-        aliases: [cert_file]
-      client_key:
-        description: Client key file.
-        type: path
-        aliases: [key_file]
-      validate_certs:
-        description: Verify the API server's certificate.
-        type: bool
-        default: true
-        aliases: [verify_ssl]
-      cluster_name:
-        description: Name of the destination cluster, for messages.
-        type: str
   format:
     description:
       - C(copy) copies the data (all keys, or those named in I(keys)).
