@@ -13,7 +13,9 @@ Here the credentials are really used: the stand-in asks the spoke's apiserver, w
 token, whether it may create CustomResourceDefinitions (what installing the klusterlet needs).
 A bad, expired or revoked token leaves the cluster unavailable. ACM acts only on a hub whose
 MultiClusterHub is Running. Deleting the ManagedCluster detaches: the klusterlet namespace is
-removed from the spoke.
+removed from the spoke. When the klusterlet disappears from a spoke (the spoke was rebuilt), the
+cluster's availability turns Unknown (ManagedClusterLeaseUpdateStopped), as when ACM stops
+receiving the klusterlet's lease, and a new auto-import-secret imports it again.
 """
 
 import base64
@@ -53,13 +55,32 @@ class ImportStandin:
         name = mc["metadata"]["name"]
         if name == "local-cluster":
             return
+        target = (mc["metadata"].get("annotations") or {}).get(IMPORTED_TO)
         if event == "DELETED" or mc["metadata"].get("deletionTimestamp"):
-            target = (mc["metadata"].get("annotations") or {}).get(IMPORTED_TO)
             if target in self.lab.clusters:
                 self.lab.kube(target).delete("v1", "namespaces", AGENT_NAMESPACE)
                 LOG.info("%s: detached %s from %s", self.kube.name, name, target)
             return
+        if target in self.lab.clusters and self._available(mc) and \
+                self.lab.kube(target).get_or_none("v1", "namespaces", AGENT_NAMESPACE) is None:
+            self._lease_lost(mc)
+            return
         self._import(name)
+
+    @staticmethod
+    def _available(mc):
+        return any(c.get("type") == "ManagedClusterConditionAvailable" and c.get("status") == "True"
+                   for c in ((mc.get("status") or {}).get("conditions") or []))
+
+    def _lease_lost(self, mc):
+        """The klusterlet is gone from the spoke: ACM stops seeing its lease and reports Unknown."""
+        conditions = [c for c in ((mc.get("status") or {}).get("conditions") or [])
+                      if c.get("type") != "ManagedClusterConditionAvailable"]
+        conditions.append(_cond("ManagedClusterConditionAvailable", "Unknown", "ManagedClusterLeaseUpdateStopped",
+                                "Registration agent stopped updating its lease."))
+        self.kube.merge_patch(MC_API, "managedclusters", mc["metadata"]["name"],
+                              {"status": {"conditions": conditions}}, subresource="status")
+        LOG.info("%s: %s lost its klusterlet, availability Unknown", self.kube.name, mc["metadata"]["name"])
 
     def _set_import_condition(self, name, reason, message):
         mc = self.kube.get(MC_API, "managedclusters", name)
@@ -78,8 +99,7 @@ class ImportStandin:
         mc = self.kube.get_or_none(MC_API, "managedclusters", name)
         if mc is None or not self._acm_running():
             return
-        if any(c["type"] == "ManagedClusterJoined" and c["status"] == "True"
-               for c in ((mc.get("status") or {}).get("conditions") or [])):
+        if self._available(mc):
             return
         secret = self.kube.get_or_none("v1", "secrets", "auto-import-secret", name)
         if secret is None or self.attempted.get(name) == secret["metadata"]["resourceVersion"]:
