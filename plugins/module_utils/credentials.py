@@ -39,32 +39,41 @@ ANNOTATION = "devsecops.multicluster/"
 MIN_DURATION = 600
 
 
-def _now():
+def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
 
-def _iso(stamp):
+def iso(stamp):
     return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse(text):
+def parse_time(text):
     try:
         return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
     except (TypeError, ValueError):
         return None
 
 
-def _b64(text):
+def b64(text):
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def _unb64(text):
+def unb64(text):
     return base64.b64decode(text or "").decode("utf-8")
 
 
 def fingerprint(token):
     """A short, non-reversible identifier of a token, safe to log and compare."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()[:12]
+
+
+def ensure_namespace(cluster, name):
+    """Create the namespace (labelled as ours) unless it exists."""
+    if cluster.get("v1", "Namespace", name) is None:
+        cluster.create("v1", "Namespace", {"apiVersion": "v1", "kind": "Namespace",
+                                           "metadata": {"name": name, "labels": managed_labels()}})
+        return True
+    return False
 
 
 class CredentialSpec(object):
@@ -163,16 +172,16 @@ class CredentialMinter(object):
             return "no credential is recorded"
         data = record.get("data") or {}
         annotations = record.get("metadata", {}).get("annotations") or {}
-        token = _unb64(data.get("token"))
+        token = unb64(data.get("token"))
         if not token:
             return "the record holds no token"
         self.secret_values.append(token)
-        expires = _parse(annotations.get(ANNOTATION + "expires"))
-        if expires is not None and expires - datetime.timedelta(seconds=self.spec.renew_before) <= _now():
-            return "the token expires at %s (renewal window %ds)" % (_iso(expires), self.spec.renew_before)
+        expires = parse_time(annotations.get(ANNOTATION + "expires"))
+        if expires is not None and expires - datetime.timedelta(seconds=self.spec.renew_before) <= utcnow():
+            return "the token expires at %s (renewal window %ds)" % (iso(expires), self.spec.renew_before)
         wanted_server = self.spec.server or self.target.server
-        if _unb64(data.get("server")) != wanted_server:
-            return "the record points at %s, not %s" % (_unb64(data.get("server")), wanted_server)
+        if unb64(data.get("server")) != wanted_server:
+            return "the record points at %s, not %s" % (unb64(data.get("server")), wanted_server)
         recorded_type = annotations.get(ANNOTATION + "token-type")
         if recorded_type != self.spec.token_type:
             return "the recorded token is %s, %s is wanted" % (recorded_type, self.spec.token_type)
@@ -213,7 +222,7 @@ class CredentialMinter(object):
 
         def filled():
             secret = self.target.get("v1", "Secret", name, spec.namespace) or {}
-            token = _unb64((secret.get("data") or {}).get("token"))
+            token = unb64((secret.get("data") or {}).get("token"))
             return bool(token), token
 
         try:
@@ -244,7 +253,7 @@ class CredentialMinter(object):
         self.secret_values.append(token)
         server = self.spec.server or self.target.server
         annotations = {ANNOTATION + "token-type": self.spec.token_type,
-                       ANNOTATION + "minted": _iso(_now()),
+                       ANNOTATION + "minted": iso(utcnow()),
                        ANNOTATION + "expires": expires or "",
                        ANNOTATION + "holder": holder,
                        ANNOTATION + "service-account": "%s/%s" % (self.spec.namespace, self.spec.service_account),
@@ -254,12 +263,9 @@ class CredentialMinter(object):
                 "metadata": {"name": self.spec.record_name, "namespace": self.spec.record_namespace,
                              "labels": dict(self.spec.labels(), **{KIND_LABEL: "service-account-token"}),
                              "annotations": annotations},
-                "data": {"server": _b64(server), "ca.crt": _b64(self._ca_pem()), "token": _b64(token),
-                         "cluster": _b64(self.spec.cluster)}}
-        if self.hub.get("v1", "Namespace", self.spec.record_namespace) is None:
-            self.hub.create("v1", "Namespace", {"apiVersion": "v1", "kind": "Namespace",
-                                                "metadata": {"name": self.spec.record_namespace,
-                                                             "labels": managed_labels()}})
+                "data": {"server": b64(server), "ca.crt": b64(self._ca_pem()), "token": b64(token),
+                         "cluster": b64(self.spec.cluster)}}
+        ensure_namespace(self.hub, self.spec.record_namespace)
         if old is None:
             self.hub.create("v1", "Secret", body, self.spec.record_namespace)
         else:

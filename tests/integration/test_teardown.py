@@ -32,6 +32,15 @@ def test_teardown_removes_what_the_collection_created(ansible, lab, hub, dev, pr
     assert hub.get_or_none(OLM, "subscriptions", "advanced-cluster-management", "open-cluster-management") is None
     assert hub.get_or_none(OLM, "subscriptions", "odf-operator", "openshift-storage") is None
     assert hub.get_or_none("operators.coreos.com/v1", "operatorgroups", "global-operators", "openshift-operators")
+    # ACS: Central and the secured clusters gone, every minted ACS credential's record deleted (the
+    # revocation at Central itself is proven in test_acs.py, before Central is removed)
+    assert hub.list("platform.stackrox.io/v1alpha1", "centrals")["items"] == []
+    for kube in (dev, prod):
+        assert kube.list("platform.stackrox.io/v1alpha1", "securedclusters")["items"] == []
+        assert kube.get_or_none("v1", "namespaces", "stackrox") is None
+    assert [s["metadata"]["name"] for s in hub.list("v1", "secrets", namespace="devsecops-multicluster")["items"]
+            if "-acs-" in s["metadata"]["name"]] == []
+    assert hub.get_or_none(OLM, "subscriptions", "rhacs-operator", "openshift-operators") is None
 
     again = ansible("playbooks/teardown.yml")
     assert again.rc == 0 and again.changed() == 0, again

@@ -10,6 +10,9 @@ listens on 127.0.0.1 only.
     python -m tests.lab down
     python -m tests.lab reset lab-dev
     python -m tests.lab status
+
+DEVSECOPS_LAB_DIR moves the lab's state (default .lab/), DEVSECOPS_LAB_INVENTORY its inventory
+(default inventories/lab/hosts.yml): with both set, a second lab runs beside the first.
 """
 
 import argparse
@@ -184,6 +187,12 @@ class Lab:
     def up(self, clusters=DEFAULT_CLUSTERS, kcm=True, standins=True):
         if self.running():
             print("lab: already running (%s)" % ", ".join(self.clusters))
+            if self._add_central_ports():
+                # started by an older tests/lab: give it the ACS ports and stand-ins that serve them
+                self.save()
+                if standins:
+                    self.start_standins()
+                self.write_inventory()
             return
         if self.state:
             self.down(quiet=True)
@@ -256,6 +265,17 @@ class Lab:
         print("lab: up in %.1fs (%s)" % (timings["total"], json.dumps(timings)))
         print("lab: kubeconfig %s, inventory %s" % (self.kubeconfig, self.inventory_file()))
 
+    def _add_central_ports(self):
+        """Give every cluster a central_port if it has none yet; True if any was added."""
+        missing = [info for info in self.clusters.values() if not info.get("central_port")]
+        for info in missing:
+            info["central_port"] = free_port()
+        return bool(missing)
+
+    def central_state_file(self, cluster):
+        """Where the ACS Central stand-in of a cluster keeps its bundles, tokens and clusters."""
+        return os.path.join(self.dir, "central-%s.json" % cluster)
+
     def _wait_etcd(self, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -289,6 +309,8 @@ class Lab:
             "nobody_token": nobody_token,
             "etcd_prefix": prefix or "/lab/%s/%s" % (cluster, uuid.uuid4().hex[:8]),
             "dir": cdir,
+            # where this cluster's ACS Central stand-in listens once a Central exists on it
+            "central_port": free_port(),
         }
         self.save()
 
@@ -514,9 +536,11 @@ class Lab:
     # -- stand-ins -------------------------------------------------------------
     def start_standins(self):
         self._stop("standins")
+        ready = os.path.join(self.dir, "standins.ready")
+        if os.path.exists(ready):
+            os.remove(ready)  # written by the previous stand-ins: wait for the new ones
         env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
         self._spawn("standins", [sys.executable, "-m", "tests.lab.standins", "--state", self.dir], env=env)
-        ready = os.path.join(self.dir, "standins.ready")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if os.path.exists(ready):
@@ -555,12 +579,15 @@ class Lab:
 
     @staticmethod
     def inventory_file():
-        return os.path.join(REPO, "inventories", "lab", "hosts.yml")
+        return os.environ.get("DEVSECOPS_LAB_INVENTORY") or os.path.join(REPO, "inventories", "lab", "hosts.yml")
 
     def write_inventory(self):
         groups = {"hub": {}, "development": {}, "production": {}}
         for cluster, info in self.clusters.items():
-            groups[info["group"]][cluster] = {"cluster_context": cluster}
+            host = {"cluster_context": cluster}
+            if info["group"] == "hub" and info.get("central_port"):
+                host["acs_central_endpoint"] = "localhost:%d" % info["central_port"]
+            groups[info["group"]][cluster] = host
         inventory = {"all": {
             "vars": {"cluster_kubeconfig": self.kubeconfig, "ansible_connection": "local",
                      "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
@@ -585,7 +612,7 @@ class Lab:
             [n for n in names if n.startswith("apiserver-")] + [n for n in names if n == "etcd"]
         for name in order:
             self._stop(name)
-        for path in (self.inventory_file(),):
+        for path in [self.inventory_file()] + [self.central_state_file(c) for c in self.clusters]:
             if os.path.exists(path):
                 os.remove(path)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -601,6 +628,8 @@ class Lab:
         self._stop("standins")
         self._stop("kcm-" + cluster)
         self._stop("apiserver-" + cluster)
+        if os.path.exists(self.central_state_file(cluster)):
+            os.remove(self.central_state_file(cluster))  # its Central is gone with the cluster
         info = self.clusters[cluster]
         old = (info["etcd_prefix"] + "/").encode()
         self._etcd("deleterange", {"key": base64.b64encode(old).decode(),

@@ -10,6 +10,7 @@ import yaml
 
 from tests.lab.lab import BASE_DOMAIN, HERE, Lab
 from tests.lab.standins.acm_import import ImportStandin
+from tests.lab.standins.acs import CentralStandin, SecuredClusterStandin
 from tests.lab.standins.hub import HubStandin
 from tests.lab.standins.olm import OLMStandin
 from tests.lab.standins.runtime import Scheduler, Watcher
@@ -33,8 +34,10 @@ def main():
         kube = lab.kube(cluster)
         lock = threading.RLock()
         domain = "apps.%s.%s" % (cluster, BASE_DOMAIN)
+        sensor = SecuredClusterStandin(kube, scheduler, lambda c=cluster: lab.kube(c), stop)
+        sensor.start()
         for standin in (OLMStandin(kube, catalog, scheduler), HubStandin(kube, scheduler, domain),
-                        ImportStandin(kube, lab)):
+                        ImportStandin(kube, lab), CentralStandin(kube, scheduler, domain, lab, cluster), sensor):
             for api_version, plural, handler in standin.watches():
                 watchers.append(Watcher(kube, api_version, plural, handler, lock, stop))
     for watcher in watchers:

@@ -3,47 +3,10 @@
 import json
 
 import pytest
-from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.devsecops.multicluster.plugins.modules import olm_operator, resource_ready
-from fakes import FakeCluster, catalog, crd
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
-
-
-@pytest.fixture
-def module_io(monkeypatch):
-    results = {}
-
-    def exit_json(self, **kwargs):
-        results.update(kwargs)
-        raise Exit()
-
-    def fail_json(self, **kwargs):
-        results.update(kwargs)
-        raise Fail(kwargs.get("msg"))
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    return results
-
-
-def use_fake(monkeypatch, module, fake):
-    class Bound:
-        def __init__(self, ansible_module):
-            fake.name = ansible_module.params.get("cluster_name") or fake.name
-
-        def __getattr__(self, item):
-            return getattr(fake, item)
-
-    monkeypatch.setattr(module, "Cluster", Bound)
+from fakes import Exit, Fail, FakeCluster, catalog, crd, use_fake
 
 
 def run(module, args, expect=Exit):
