@@ -146,6 +146,7 @@ class Registration(object):
         self.secret_values = []
         self.clock = clock
         self.sleep = sleep
+        self._listings = {}
         if not NAME_PATTERN.match(self.name):
             raise AcsError("cluster %s: %r is not a valid init bundle / CRS name (letters, digits, '.', '_', '-')"
                            % (self.cluster, self.name))
@@ -162,14 +163,28 @@ class Registration(object):
     def mechanism(self):
         wanted = self.params.get("mechanism") or "auto"
         if wanted == "auto":
-            return CRS if self.central.crs_supported() else INIT_BUNDLE
-        if wanted == "crs" and not self.central.crs_supported():
+            return CRS if self.crs_supported() else INIT_BUNDLE
+        if wanted == "crs" and not self.crs_supported():
             raise AcsError("%s: mechanism crs was asked for, but this Central does not serve cluster registration "
                            "secrets (ACS 4.7 or later does); use mechanism init_bundle" % self.where)
         return CRS if wanted == "crs" else INIT_BUNDLE
 
+    def crs_supported(self):
+        if CRS not in self._listings:
+            self._listings[CRS] = self.central.crs_listing()
+        return self._listings[CRS] is not None
+
     def listing(self, mechanism):
-        return self.central.list_crs() if mechanism == CRS else self.central.init_bundles()
+        """Central's material of one kind, read once per run (until something is minted or revoked)."""
+        if mechanism == CRS:
+            return self._listings[CRS] if self.crs_supported() else []
+        if INIT_BUNDLE not in self._listings:
+            self._listings[INIT_BUNDLE] = self.central.init_bundles()
+        return self._listings[INIT_BUNDLE]
+
+    def _forget(self):
+        """Central's listings changed (minted, revoked, or a cluster registered since): read them again."""
+        self._listings = dict((k, v) for k, v in self._listings.items() if k == CRS and v is None)
 
     def ours(self, meta):
         name = meta.get("name") or ""
@@ -194,9 +209,10 @@ class Registration(object):
     def _revoke(self, entries):
         """Revoke (mechanism, id, name) entries; returns those that could not be revoked, with why."""
         failed = []
-        bundles = dict((m["id"], m) for m in self.central.init_bundles()) \
+        self._forget()
+        bundles = dict((m["id"], m) for m in self.listing(INIT_BUNDLE)) \
             if any(e["mechanism"] == INIT_BUNDLE for e in entries) else {}
-        crs_ids = set(m["id"] for m in self.central.list_crs()) \
+        crs_ids = set(m["id"] for m in self.listing(CRS)) \
             if any(e["mechanism"] == CRS for e in entries) else set()
         for entry in entries:
             label = "%s %s (%s)" % (entry["mechanism"], entry.get("name"), entry["id"])
@@ -387,9 +403,7 @@ class Registration(object):
                 % (self.where, mechanism, found.get("name"), found.get("id"), found.get("createdAt"),
                    self.record_namespace, self.record_name, self.cluster))
         # Central keeps init bundles and CRSs in one store: a name is taken if either kind has it.
-        taken = set(m.get("name") for m in self.central.init_bundles())
-        if mechanism == CRS or self.central.crs_supported():
-            taken |= set(m.get("name") for m in self.central.list_crs())
+        taken = set(m.get("name") for m in self.listing(INIT_BUNDLE) + self.listing(CRS))
         if name in taken:
             name = "%s-%s" % (self.name, utcnow().strftime(STAMP))
         old_entries = list(pending)
@@ -431,8 +445,6 @@ class Registration(object):
             entries.append({"mechanism": _annotation(record, "mechanism"), "id": _annotation(record, "id"),
                             "name": _annotation(record, "name")})
         for mechanism in (CRS, INIT_BUNDLE):
-            if mechanism == CRS and not self.central.crs_supported():
-                continue
             for meta in self.listing(mechanism):
                 if self.ours(meta) and not any(e["id"] == meta.get("id") for e in entries):
                     entries.append({"mechanism": mechanism, "id": meta.get("id"), "name": meta.get("name")})

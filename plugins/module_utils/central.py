@@ -147,14 +147,14 @@ class Central(object):
         return self.call("PATCH", "/v1/cluster-init/init-bundles/revoke",
                          {"ids": list(ids), "confirmImpactedClustersIds": list(confirm_cluster_ids)})
 
-    def crs_supported(self):
+    def crs_listing(self):
+        """The cluster registration secrets, or None where this Central does not serve them (before ACS 4.7)."""
         try:
-            self.rest.request("GET", "/v1/cluster-init/crs")
+            return self.list_crs()
         except RestError as err:
             if err.status in CRS_UNSUPPORTED:
-                return False
+                return None
             raise
-        return True
 
     def list_crs(self):
         return self.call("GET", "/v1/cluster-init/crs").get("items") or []

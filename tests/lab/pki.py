@@ -18,10 +18,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 VALIDITY = datetime.timedelta(days=30)
 
 
-def _name(common_name, organization=None):
+def _name(common_name, organization=None, unit=None):
     attrs = []
     if organization:
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    if unit:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
     attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
     return x509.Name(attrs)
 
@@ -58,7 +60,8 @@ class CA:
         self.key = key
 
     @classmethod
-    def create(cls, directory, common_name):
+    def generate(cls, common_name, validity=VALIDITY):
+        """A new CA in memory."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.timezone.utc)
         ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
@@ -69,13 +72,18 @@ class CA:
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + VALIDITY)
+            .not_valid_after(now + validity)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(_key_usage(ca=True), critical=True)
             .add_extension(ski, critical=False)
             .sign(key, hashes.SHA256())
         )
-        ca = cls(cert, key)
+        return cls(cert, key)
+
+    @classmethod
+    def create(cls, directory, common_name):
+        """A new CA saved as <directory>/ca.crt and ca.key."""
+        ca = cls.generate(common_name)
         ca.save(directory)
         return ca
 
@@ -96,9 +104,13 @@ class CA:
     def cert_pem(self):
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
-    def issue(self, path_prefix, common_name, organization=None, server=False, client=False,
-              hosts=("127.0.0.1", "localhost")):
-        """Issue a leaf certificate; writes <prefix>.crt and <prefix>.key and returns both PEMs."""
+    @property
+    def key_pem(self):
+        return _key_pem(self.key)
+
+    def leaf(self, common_name, organization=None, unit=None, server=False, client=False,
+             hosts=("127.0.0.1", "localhost"), not_after=None):
+        """A leaf certificate and its key as PEM bytes (SANs for `hosts` on server certificates)."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.timezone.utc)
         usages = []
@@ -108,12 +120,12 @@ class CA:
             usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
         builder = (
             x509.CertificateBuilder()
-            .subject_name(_name(common_name, organization))
+            .subject_name(_name(common_name, organization, unit))
             .issuer_name(self.cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + VALIDITY)
+            .not_valid_after(min(not_after or now + VALIDITY, self.cert.not_valid_after_utc))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(ca=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
@@ -131,8 +143,12 @@ class CA:
                     sans.append(x509.DNSName(host))
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
         cert = builder.sign(self.key, hashes.SHA256())
-        cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-        key_pem = _key_pem(key)
+        return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
+
+    def issue(self, path_prefix, common_name, organization=None, server=False, client=False,
+              hosts=("127.0.0.1", "localhost")):
+        """Issue a leaf certificate; writes <prefix>.crt and <prefix>.key and returns both PEMs."""
+        cert_pem, key_pem = self.leaf(common_name, organization, server=server, client=client, hosts=hosts)
         _write(path_prefix + ".crt", cert_pem)
         _write(path_prefix + ".key", key_pem, private=True)
         return cert_pem, key_pem

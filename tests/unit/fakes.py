@@ -150,10 +150,12 @@ class FakeCentral:
         self.counter += 1
         return "id-%d" % self.counter
 
-    def crs_supported(self):
-        return self.crs
+    def crs_listing(self):
+        self.calls.append(("list", "crs"))
+        return self.list_crs() if self.crs else None
 
     def init_bundles(self):
+        self.calls.append(("list", "init-bundle"))
         return [dict(m) for m in self.bundles.values() if not m.get("revoked")]
 
     def list_crs(self):

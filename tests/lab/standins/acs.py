@@ -60,7 +60,6 @@ import datetime
 import hashlib
 import hmac
 import http.client
-import ipaddress
 import json
 import os
 import re
@@ -77,11 +76,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 
 from tests.lab.kube import KubeError
+from tests.lab.pki import CA
 from tests.lab.standins.hub import _installed
 from tests.lab.standins.runtime import LOG, now_iso
 
@@ -154,41 +153,6 @@ def _condition(ctype, status, reason="", message=""):
 
 
 # -- certificates (in memory; tests/lab/pki.py writes files) -------------------
-def _x509_name(common_name, unit=None, organization=None):
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
-    if unit:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
-    if organization:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
-    return x509.Name(attrs)
-
-
-def _key_pem(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
-
-
-def _cert_pem(cert):
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def new_ca():
-    """Central's own CA, as the operator generates it into central-tls (ECDSA P-256)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = _now()
-    name = _x509_name("StackRox Certificate Authority")
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + 5 * YEAR)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
-    return cert, key
-
-
 def issue(ca_cert, ca_key, service, identity=ZERO_ID, organization=None, hosts=(), server=False,
           not_after=None):
     """A leaf certificate ``CN=<SERVICE>_SERVICE: <identity>, OU=<SERVICE>_SERVICE, O=<organization>``.
@@ -196,33 +160,11 @@ def issue(ca_cert, ca_key, service, identity=ZERO_ID, organization=None, hosts=(
     Client authentication always (sensor, collector, admission control and the registrant present
     it to Central); server authentication with SANs when ``server``. Returns (cert PEM, key PEM).
     """
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = _now()
     unit = "%s_SERVICE" % service
-    usages = [ExtendedKeyUsageOID.CLIENT_AUTH] + ([ExtendedKeyUsageOID.SERVER_AUTH] if server else [])
-    builder = (x509.CertificateBuilder()
-               .subject_name(_x509_name("%s: %s" % (unit, identity), unit, organization))
-               .issuer_name(ca_cert.subject).public_key(key.public_key())
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(min(not_after or now + YEAR, ca_cert.not_valid_after_utc))
-               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-               .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
-                                            key_encipherment=False, data_encipherment=False, key_agreement=True,
-                                            key_cert_sign=False, crl_sign=False, encipher_only=False,
-                                            decipher_only=False), critical=True)
-               .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                              critical=False))
-    if hosts:
-        sans = []
-        for host in hosts:
-            try:
-                sans.append(x509.IPAddress(ipaddress.ip_address(host)))
-            except ValueError:
-                sans.append(x509.DNSName(host))
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return _cert_pem(builder.sign(ca_key, hashes.SHA256())), _key_pem(key)
+    cert, key = CA(ca_cert, ca_key).leaf("%s: %s" % (unit, identity), organization=organization, unit=unit,
+                                         server=server, client=True, hosts=hosts,
+                                         not_after=not_after or _now() + YEAR)
+    return cert.decode(), key.decode()
 
 
 def _subject(cert):
@@ -1016,12 +958,12 @@ class CentralStandin:
         keys = ("ca.pem", "ca-key.pem", "cert.pem", "key.pem")
         if secret and all(k in (secret.get("data") or {}) for k in keys) and not self._stale(secret, central):
             return {k: base64.b64decode(secret["data"][k]).decode() for k in keys}
-        ca_cert, ca_key = new_ca()
+        ca = CA.generate("StackRox Certificate Authority", validity=5 * YEAR)  # as the operator's central-tls
         hosts = ("localhost", "127.0.0.1", "central.%s.svc" % namespace, "central-%s.%s" % (namespace, self.domain),
                  self._route_host(central)[0])
-        cert, key = issue(ca_cert, ca_key, "CENTRAL", hosts=tuple(dict.fromkeys(hosts)), server=True,
+        cert, key = issue(ca.cert, ca.key, "CENTRAL", hosts=tuple(dict.fromkeys(hosts)), server=True,
                           not_after=_now() + 5 * YEAR)
-        tls = {"ca.pem": _cert_pem(ca_cert), "ca-key.pem": _key_pem(ca_key), "cert.pem": cert, "key.pem": key}
+        tls = {"ca.pem": ca.cert_pem.decode(), "ca-key.pem": ca.key_pem.decode(), "cert.pem": cert, "key.pem": key}
         body = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                 "metadata": {"name": "central-tls", "namespace": namespace,
                              "ownerReferences": self._owner_ref(central)},

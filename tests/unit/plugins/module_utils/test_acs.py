@@ -45,10 +45,12 @@ def test_second_run_changes_nothing(world):
     _registration(central, hub, spoke).present()
     writes = (len(hub.writes), len(spoke.writes))
     again = _registration(central, hub, spoke)
+    calls = len(central.calls)
     result = again.present()
     assert result["reused"] is True and again.changed is False
     assert (len(hub.writes), len(spoke.writes)) == writes
     assert [c for c in central.calls if c[0] == "generate"] == [("generate", "crs", "dev")]
+    assert central.calls[calls:] == [("list", "crs")], "a converged run reads Central's listing once"
 
 
 def test_lost_copy_on_the_spoke_is_rewritten_from_the_record(world):
@@ -154,7 +156,7 @@ def test_check_mode_writes_nothing(world):
     manager = _registration(central, hub, spoke, check_mode=True)
     result = manager.present()
     assert manager.changed and result["reused"] is False
-    assert hub.writes == [] and spoke.writes == [] and central.calls == []
+    assert hub.writes == [] and spoke.writes == [] and [c for c in central.calls if c[0] != "list"] == []
 
 
 def test_invalid_name_and_missing_target(world):

@@ -204,9 +204,12 @@ def test_crs_support_detection_and_crs_extended(server):
     server.route("GET", "/v1/auth/status", (200, {"userInfo": {"username": "apitoken:t"}}))
     central.authenticate()
     server.route("GET", "/v1/cluster-init/crs", (404, {"message": "Not Found"}))
-    assert central.crs_supported() is False
-    server.route("GET", "/v1/cluster-init/crs", (200, {"items": []}))
-    assert central.crs_supported() is True
+    assert central.crs_listing() is None
+    server.route("GET", "/v1/cluster-init/crs", (200, {"items": [{"id": "a", "name": "dev"}]}))
+    assert central.crs_listing() == [{"id": "a", "name": "dev"}]
+    server.route("GET", "/v1/cluster-init/crs", (403, {"message": "not allowed"}))
+    with pytest.raises(RestError):
+        central.crs_listing()
     server.route("POST", "/v1/cluster-init/crs-extended", (200, {"meta": {"id": "x"}, "crs": ""}))
     central.generate_crs("dev", valid_for_seconds=86400, max_registrations=1)
     method, path, headers, body = server.requests[-1]
