@@ -69,6 +69,8 @@ sanity: collection $(SANITY_VENV)/.installed
 	cd $(SANITY)/devsecops/multicluster && PATH=$(SANITY_VENV)/bin:$$PATH ansible-test sanity --python 3.11 --color no --requirements 2>&1 | grep -v '^Requirement already' | tail -n 60 ; test $${PIPESTATUS[0]} -eq 0
 
 lint: collection
+	@# a copy of this collection that molecule's prerun may have installed would shadow the working tree
+	rm -rf $(HOME)/.ansible/collections/ansible_collections/devsecops/multicluster
 	ansible-lint --offline --profile production
 	shellcheck tests/lab/build.sh tests/*.sh .ci/run
 

@@ -22,21 +22,23 @@ import re
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.devsecops.multicluster.plugins.module_utils.central import health
-from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import ClusterError, managed_labels
+from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import managed_labels
 from ansible_collections.devsecops.multicluster.plugins.module_utils.credentials import (
     ANNOTATION,
-    CLUSTER_LABEL,
-    KIND_LABEL,
     PURPOSE_LABEL,
+    annotation,
     b64,
     ensure_namespace,
     fingerprint,
     iso,
-    parse_time,
+    parse_rfc3339,
+    record_body,
     unb64,
     utcnow,
+    write_record,
 )
-from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestError
+from ansible_collections.devsecops.multicluster.plugins.module_utils.product import ProductError
+from ansible_collections.devsecops.multicluster.plugins.module_utils.product import run as product_run
 from ansible_collections.devsecops.multicluster.plugins.module_utils.waiting import WaitTimeout, poll
 
 try:
@@ -55,30 +57,8 @@ STAMP = "%Y%m%d%H%M%S"
 PUBLIC_KEYS = ("ca.pem", "CAs", "acs-host", "version")
 
 
-class AcsError(Exception):
-    def __init__(self, message):
-        super(AcsError, self).__init__(message)
-        self.message = message
-
-
-def _timestamp(text):
-    """Central's RFC 3339 timestamps (with or without fractions) -> aware datetime, or None."""
-    if not text:
-        return None
-    text = re.sub(r"\.\d+", "", text).replace("+00:00", "Z")
-    return parse_time(text)
-
-
-def _record_body(namespace, name, purpose, cluster, kind, annotations, data):
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": name, "namespace": namespace,
-                         "labels": managed_labels({PURPOSE_LABEL: purpose, CLUSTER_LABEL: cluster, KIND_LABEL: kind}),
-                         "annotations": annotations},
-            "data": data}
-
-
-def _annotation(record, key, default=None):
-    return ((record or {}).get("metadata", {}).get("annotations") or {}).get(ANNOTATION + key, default)
+class AcsError(ProductError):
+    """An ACS failure phrased for the user."""
 
 
 def material_secrets(text):
@@ -259,14 +239,9 @@ class Registration(object):
             ANNOTATION + "pending-revocation": json.dumps(pending, sort_keys=True),
             ANNOTATION + "central": self.central.endpoint,
         }
-        body = _record_body(self.record_namespace, self.record_name, REGISTRATION_PURPOSE, self.cluster,
-                            "acs-" + mechanism, annotations, {MATERIAL_KEY: b64(text)})
-        ensure_namespace(self.hub, self.record_namespace)
-        if old is None:
-            self.hub.create("v1", "Secret", body, self.record_namespace)
-        else:
-            self.hub.patch("v1", "Secret", self.record_name, {"metadata": {"annotations": annotations},
-                                                              "data": body["data"]}, self.record_namespace)
+        body = record_body(self.record_namespace, self.record_name, REGISTRATION_PURPOSE, self.cluster,
+                           "acs-" + mechanism, annotations, {MATERIAL_KEY: b64(text)})
+        write_record(self.hub, old, body)
 
     def _set_pending(self, pending):
         if not self.check_mode:
@@ -321,7 +296,7 @@ class Registration(object):
         def probe():
             state = health(self.central.find_cluster(self.cluster))
             if state and state["overall"] == "HEALTHY":
-                contact = _timestamp(state.get("last_contact"))
+                contact = parse_rfc3339(state.get("last_contact"))
                 if contact is None or contact >= since:
                     return True, state
             return False, state
@@ -348,7 +323,7 @@ class Registration(object):
     # -- entry points -------------------------------------------------------------------
     def _check(self, record, mechanism):
         """Why the recorded material cannot be kept (None: it can)."""
-        recorded = _annotation(record, "mechanism")
+        recorded = annotation(record, "mechanism")
         if recorded != mechanism:
             return "the recorded material is %s, %s is wanted" % (recorded, mechanism)
         text = unb64((record.get("data") or {}).get(MATERIAL_KEY))
@@ -357,10 +332,10 @@ class Registration(object):
         self.secret_values.append(text)
         self.secret_values.extend(private_values(material_secrets(text)))
         known = dict((m.get("id"), m) for m in self.listing(mechanism))
-        meta = known.get(_annotation(record, "id"))
+        meta = known.get(annotation(record, "id"))
         if meta is None:
-            return "Central no longer has %s %s (revoked or expired)" % (mechanism, _annotation(record, "name"))
-        expires = _timestamp(meta.get("expiresAt"))
+            return "Central no longer has %s %s (revoked or expired)" % (mechanism, annotation(record, "name"))
+        expires = parse_rfc3339(meta.get("expiresAt"))
         if expires is not None and expires - self.renew_before <= utcnow():
             return "the %s expires at %s (renewal window %d days)" % (mechanism, iso(expires), self.renew_before.days)
         return None
@@ -373,7 +348,7 @@ class Registration(object):
         self.target.get("v1", "Namespace", self.namespace)
         mechanism = self.mechanism()
         record = self.record()
-        pending = json.loads(_annotation(record, "pending-revocation") or "[]") if record else []
+        pending = json.loads(annotation(record, "pending-revocation") or "[]") if record else []
         result = {"record": "%s/%s" % (self.record_namespace, self.record_name), "mechanism": mechanism,
                   "namespace": self.namespace}
         problem = None
@@ -382,14 +357,14 @@ class Registration(object):
         if record is not None and problem is None:
             text = unb64(record["data"][MATERIAL_KEY])
             applied_at = utcnow()
-            wrote = self.deliver(text, _annotation(record, "id"))
+            wrote = self.deliver(text, annotation(record, "id"))
             if pending and not self.check_mode:
                 if wrote:
                     self.wait_healthy(applied_at)
                 self._finish_rotation(pending, text)
-            result.update(id=_annotation(record, "id"), name=_annotation(record, "name"),
-                          fingerprint=_annotation(record, "fingerprint"),
-                          expires=_annotation(record, "expires") or None, reused=True)
+            result.update(id=annotation(record, "id"), name=annotation(record, "name"),
+                          fingerprint=annotation(record, "fingerprint"),
+                          expires=annotation(record, "expires") or None, reused=True)
             return result
         # Mint: decide the name, refusing to mint silently over material whose copy is lost.
         existing = [m for m in self.listing(mechanism) if self.ours(m)]
@@ -408,8 +383,8 @@ class Registration(object):
             name = "%s-%s" % (self.name, utcnow().strftime(STAMP))
         old_entries = list(pending)
         if record is not None:
-            old_entries.append({"mechanism": _annotation(record, "mechanism"), "id": _annotation(record, "id"),
-                                "name": _annotation(record, "name")})
+            old_entries.append({"mechanism": annotation(record, "mechanism"), "id": annotation(record, "id"),
+                                "name": annotation(record, "name")})
         for meta in existing:
             if not any(e["id"] == meta.get("id") for e in old_entries):
                 old_entries.append({"mechanism": mechanism, "id": meta.get("id"), "name": meta.get("name")})
@@ -441,9 +416,9 @@ class Registration(object):
         record = self.record()
         entries = []
         if record is not None:
-            entries = json.loads(_annotation(record, "pending-revocation") or "[]")
-            entries.append({"mechanism": _annotation(record, "mechanism"), "id": _annotation(record, "id"),
-                            "name": _annotation(record, "name")})
+            entries = json.loads(annotation(record, "pending-revocation") or "[]")
+            entries.append({"mechanism": annotation(record, "mechanism"), "id": annotation(record, "id"),
+                            "name": annotation(record, "name")})
         for mechanism in (CRS, INIT_BUNDLE):
             for meta in self.listing(mechanism):
                 if self.ours(meta) and not any(e["id"] == meta.get("id") for e in entries):
@@ -502,12 +477,12 @@ class ApiToken(object):
         if not token:
             return "the record holds no token", None
         self.secret_values.append(token)
-        meta = self.central.api_token(_annotation(record, "id"))
+        meta = self.central.api_token(annotation(record, "id"))
         if meta is None or meta.get("revoked"):
             return "Central no longer has the token (revoked or deleted)", meta
         if sorted(meta.get("roles") or ([meta["role"]] if meta.get("role") else [])) != self.roles:
             return "the token has roles %s, %s are wanted" % (meta.get("roles"), self.roles), meta
-        expires = _timestamp(meta.get("expiration"))
+        expires = parse_rfc3339(meta.get("expiration"))
         if expires is not None and expires - self.renew_before <= utcnow():
             return "the token expires at %s (renewal window %d days)" % (iso(expires), self.renew_before.days), meta
         if self.central.token_status(token) is None:
@@ -516,9 +491,9 @@ class ApiToken(object):
 
     def _summary(self, meta, token=None, record=None):
         return {"record": "%s/%s" % (self.record_namespace, self.record_name), "name": self.token_name,
-                "id": (meta or {}).get("id") or _annotation(record, "id"), "roles": self.roles,
+                "id": (meta or {}).get("id") or annotation(record, "id"), "roles": self.roles,
                 "expires": (meta or {}).get("expiration"),
-                "fingerprint": fingerprint(token) if token else _annotation(record, "fingerprint")}
+                "fingerprint": fingerprint(token) if token else annotation(record, "fingerprint")}
 
     def _orphans(self, known_ids):
         return [t for t in self.central.api_tokens(revoked=False)
@@ -536,7 +511,7 @@ class ApiToken(object):
             return result
         self._act("generate API token %s with roles %s at Central (%s)" % (self.token_name, ", ".join(self.roles),
                                                                            problem))
-        old_id = _annotation(record, "id") if record else None
+        old_id = annotation(record, "id") if record else None
         orphans = self._orphans([old_id])
         for orphan in orphans:
             self._act("revoke API token %s (%s) whose value is not recorded" % (orphan.get("name"), orphan.get("id")))
@@ -556,15 +531,10 @@ class ApiToken(object):
                        ANNOTATION + "roles": ",".join(self.roles), ANNOTATION + "minted": iso(utcnow()),
                        ANNOTATION + "expires": new.get("expiration") or "", ANNOTATION + "fingerprint": fingerprint(token),
                        ANNOTATION + "reason": problem, ANNOTATION + "central": self.central.endpoint}
-        body = _record_body(self.record_namespace, self.record_name, "acs-" + self.purpose, self.cluster,
-                            "acs-api-token", annotations,
-                            {"token": b64(token), "endpoint": b64(self.central.endpoint.split("://", 1)[1])})
-        ensure_namespace(self.hub, self.record_namespace)
-        if record is None:
-            self.hub.create("v1", "Secret", body, self.record_namespace)
-        else:
-            self.hub.patch("v1", "Secret", self.record_name, {"metadata": {"annotations": annotations},
-                                                              "data": body["data"]}, self.record_namespace)
+        body = record_body(self.record_namespace, self.record_name, "acs-" + self.purpose, self.cluster,
+                           "acs-api-token", annotations,
+                           {"token": b64(token), "endpoint": b64(self.central.endpoint.split("://", 1)[1])})
+        write_record(self.hub, record, body)
         for orphan in orphans:
             self.central.revoke_token(orphan["id"])
         if old_id and (meta is None or not meta.get("revoked")):
@@ -575,7 +545,7 @@ class ApiToken(object):
 
     def absent(self):
         record = self.record()
-        ids = [_annotation(record, "id")] if record else []
+        ids = [annotation(record, "id")] if record else []
         for orphan in self._orphans(ids):
             ids.append(orphan["id"])
         for token_id in ids:
@@ -593,9 +563,4 @@ class ApiToken(object):
 
 def run(manager, action):
     """Call a manager's entry point, turning product and cluster failures into AcsError."""
-    try:
-        return action()
-    except RestError as err:
-        raise AcsError("%s: %s" % (manager.where, err.message))
-    except ClusterError as err:
-        raise AcsError("%s: %s" % (manager.where, err.message))
+    return product_run(manager, action, AcsError)

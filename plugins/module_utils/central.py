@@ -17,14 +17,8 @@ __metaclass__ = type
 import base64
 import copy
 
-from ansible_collections.devsecops.multicluster.plugins.module_utils.credentials import unb64
+from ansible_collections.devsecops.multicluster.plugins.module_utils.credentials import SECRET_REF, read_secret_ref
 from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestClient, RestError
-
-SECRET_REF = dict(
-    namespace=dict(type="str", required=True),
-    name=dict(type="str", required=True),
-    key=dict(type="str", no_log=False),
-)
 
 CENTRAL_OPTIONS = dict(
     endpoint=dict(type="str", required=True),
@@ -69,18 +63,13 @@ class Central(object):
 
     # -- authentication -------------------------------------------------------
     def _read_secret(self, ref, default_key):
-        key = ref.get("key") or default_key
-        where = "Secret %s/%s" % (ref["namespace"], ref["name"])
         if self.cluster is None:
-            raise RestError("Central %s: cannot read %s: no cluster connection" % (self.endpoint, where))
-        secret = self.cluster.get("v1", "Secret", ref["name"], ref["namespace"])
-        if secret is None:
-            return None, "%s does not exist on cluster %s" % (where, self.cluster.name)
-        value = unb64((secret.get("data") or {}).get(key))
-        if not value:
-            return None, "%s on cluster %s has no key %s" % (where, self.cluster.name, key)
-        self.secret_values.append(value)
-        return value, None
+            raise RestError("Central %s: cannot read Secret %s/%s: no cluster connection"
+                            % (self.endpoint, ref["namespace"], ref["name"]))
+        value, problem = read_secret_ref(self.cluster, ref, default_key)
+        if value:
+            self.secret_values.append(value)
+        return value, problem
 
     def _candidates(self):
         opts = self.options

@@ -24,6 +24,7 @@ import base64
 import datetime
 import hashlib
 import os
+import re
 
 from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import (
     ClusterError,
@@ -54,6 +55,14 @@ def parse_time(text):
         return None
 
 
+def parse_rfc3339(text):
+    """A product's RFC 3339 timestamp (with or without fractions, Z or +00:00) -> aware datetime, or None."""
+    if not text:
+        return None
+    text = re.sub(r"\.\d+", "", text).replace("+00:00", "Z")
+    return parse_time(text)
+
+
 def b64(text):
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
@@ -74,6 +83,53 @@ def ensure_namespace(cluster, name):
                                            "metadata": {"name": name, "labels": managed_labels()}})
         return True
     return False
+
+
+# Options naming a Secret whose key holds a credential (the token, the password of a product's API).
+SECRET_REF = dict(
+    namespace=dict(type="str", required=True),
+    name=dict(type="str", required=True),
+    key=dict(type="str", no_log=False),
+)
+
+
+def read_secret_ref(cluster, ref, default_key):
+    """(value, None) from a SECRET_REF on the cluster, or (None, why not)."""
+    key = ref.get("key") or default_key
+    where = "Secret %s/%s" % (ref["namespace"], ref["name"])
+    if cluster is None:
+        return None, "cannot read %s: no cluster connection" % where
+    secret = cluster.get("v1", "Secret", ref["name"], ref["namespace"])
+    if secret is None:
+        return None, "%s does not exist on cluster %s" % (where, cluster.name)
+    value = unb64((secret.get("data") or {}).get(key))
+    if not value:
+        return None, "%s on cluster %s has no key %s" % (where, cluster.name, key)
+    return value, None
+
+
+def record_body(namespace, name, purpose, cluster, kind, annotations, data, secret_type="Opaque"):
+    """A labelled record Secret on the hub (DESIGN section 5)."""
+    return {"apiVersion": "v1", "kind": "Secret", "type": secret_type,
+            "metadata": {"name": name, "namespace": namespace,
+                         "labels": managed_labels({PURPOSE_LABEL: purpose, CLUSTER_LABEL: cluster, KIND_LABEL: kind}),
+                         "annotations": annotations},
+            "data": data}
+
+
+def annotation(record, key, default=None):
+    """One of the collection's annotations of a record (None-safe)."""
+    return ((record or {}).get("metadata", {}).get("annotations") or {}).get(ANNOTATION + key, default)
+
+
+def write_record(hub, old, body):
+    """Create the record, or replace its annotations and data; the namespace is created if needed."""
+    meta = body["metadata"]
+    ensure_namespace(hub, meta["namespace"])
+    if old is None:
+        return hub.create("v1", "Secret", body, meta["namespace"])
+    patch = {"metadata": {"annotations": meta["annotations"]}, "data": body["data"]}
+    return hub.patch("v1", "Secret", meta["name"], patch, meta["namespace"])
 
 
 class CredentialSpec(object):

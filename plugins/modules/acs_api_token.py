@@ -145,9 +145,10 @@ actions:
   elements: str
 """
 
-from ansible_collections.devsecops.multicluster.plugins.module_utils.acs import ApiToken, run
+from ansible_collections.devsecops.multicluster.plugins.module_utils.acs import ApiToken
 from ansible_collections.devsecops.multicluster.plugins.module_utils.acs_module import acs_main
 from ansible_collections.devsecops.multicluster.plugins.module_utils.central import central_option
+from ansible_collections.devsecops.multicluster.plugins.module_utils.product import manager_work
 from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import cluster_argument_spec
 
 
@@ -167,18 +168,8 @@ def argument_spec():
     )
 
 
-def work(module, hub, central):
-    params = module.params
-    manager = ApiToken(central, hub, params, check_mode=module.check_mode)
-    if params["state"] == "present":
-        result = run(manager, lambda: manager.present(rotate=params["rotate"]))
-    else:
-        result = run(manager, manager.absent)
-    return manager, {"token": result}
-
-
 def main():
-    acs_main(argument_spec(), work)
+    acs_main(argument_spec(), manager_work(ApiToken, "token"))
 
 
 if __name__ == "__main__":

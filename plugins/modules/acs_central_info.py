@@ -104,15 +104,10 @@ version:
   type: str
 """
 
-from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import (
-    Cluster,
-    ClusterError,
-    cluster_argument_spec,
-    cluster_module,
-)
+from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import cluster_argument_spec
 from ansible_collections.devsecops.multicluster.plugins.module_utils.credentials import unb64
 from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestClient, RestError
-from ansible_collections.devsecops.multicluster.plugins.module_utils.waiting import WaitTimeout, poll
+from ansible_collections.devsecops.multicluster.plugins.module_utils.product import service_info_main
 
 API = "platform.stackrox.io/v1alpha1"
 
@@ -187,35 +182,14 @@ def answer(info, params):
         return None
 
 
+def answer_version(info, params):
+    meta = answer(info, params)
+    return None if meta is None else {"version": meta.get("version")}
+
+
 def main():
-    module = cluster_module(argument_spec())
-    params = module.params
-    cluster = Cluster(module)
-    try:
-        if not params["wait"]:
-            info = discover(cluster, params)
-            info.pop("problem", None)
-            module.exit_json(changed=False, **info)
-
-        def probe():
-            info = discover(cluster, params)
-            if info.get("problem"):
-                return False, info
-            meta = answer(info, params)
-            if meta is None:
-                return False, info
-            info["version"] = meta.get("version")
-            return True, info
-
-        try:
-            info, _elapsed = poll(probe, params["wait_timeout"], 10)
-        except WaitTimeout as err:
-            module.fail_json(msg="cluster %s: Central in namespace %s is not ready after %ds: %s" % (
-                cluster.name, params["namespace"], params["wait_timeout"], (err.last or {}).get("problem")))
-    except (ClusterError, RestError) as err:
-        module.fail_json(msg="cluster %s: %s" % (cluster.name, err.message) if not err.message.startswith("cluster ")
-                         else err.message)
-    module.exit_json(changed=False, **info)
+    service_info_main(argument_spec(), discover, answer_version,
+                      lambda params: "Central in namespace %s" % params["namespace"])
 
 
 if __name__ == "__main__":

@@ -85,6 +85,20 @@ def secrets(lab):
     return registry
 
 
+def lab_inventory(tmpdir):
+    """inventories/lab (its group_vars) with the hosts the running lab wrote: a second lab
+    (DEVSECOPS_LAB_INVENTORY elsewhere) is targeted, never the default lab's hosts."""
+    default = os.path.join(REPO, "inventories", "lab")
+    hosts = Lab.inventory_file()
+    if os.path.dirname(os.path.abspath(hosts)) == default:
+        return default
+    inventory = tmpdir / "lab-inventory"
+    inventory.mkdir()
+    (inventory / "hosts.yml").symlink_to(os.path.abspath(hosts))
+    (inventory / "group_vars").symlink_to(os.path.join(default, "group_vars"))
+    return str(inventory)
+
+
 @pytest.fixture(scope="session")
 def ansible(lab, secrets, tmp_path_factory):
     """ansible_playbook(playbook, inventory=None, extra_vars=None, check=False, ...) -> Run."""
@@ -104,13 +118,14 @@ def ansible(lab, secrets, tmp_path_factory):
         if key.startswith("K8S_AUTH_"):
             del env[key]
     counter = [0]
+    default_inventory = lab_inventory(tmpdir)
 
     def run(playbook, inventory=None, extra_vars=None, check=False, diff=False, limit=None,
             verbosity=0, env_extra=None):
         counter[0] += 1
         path = playbook if os.path.isabs(playbook) else (
             os.path.join(REPO, playbook) if playbook.startswith("playbooks/") else os.path.join(PLAYBOOKS, playbook))
-        argv = ["ansible-playbook", "-i", inventory or os.path.join(REPO, "inventories", "lab"), path]
+        argv = ["ansible-playbook", "-i", inventory or default_inventory, path]
         if extra_vars:
             vars_file = tmpdir / ("vars-%d.yml" % counter[0])
             vars_file.write_text(yaml.safe_dump(extra_vars))

@@ -41,6 +41,19 @@ def test_teardown_removes_what_the_collection_created(ansible, lab, hub, dev, pr
     assert [s["metadata"]["name"] for s in hub.list("v1", "secrets", namespace="devsecops-multicluster")["items"]
             if "-acs-" in s["metadata"]["name"]] == []
     assert hub.get_or_none(OLM, "subscriptions", "rhacs-operator", "openshift-operators") is None
+    # Quay: the registry, its config bundle, the bridge and every Quay record gone (revocation at Quay itself is
+    # proven in test_quay.py, before Quay is removed)
+    assert hub.list("quay.redhat.com/v1", "quayregistries")["items"] == []
+    assert dev.list("quay.redhat.com/v1", "quayintegrations")["items"] == []
+    assert dev.get_or_none("v1", "secrets", "quay-integration", "openshift-operators") is None
+    for kube, namespaces in ((dev, ("devsecops-ci", "devsecops-dev")), (prod, ("devsecops-prod",))):
+        for namespace in namespaces:
+            assert kube.get_or_none("v1", "secrets", "quay-pull-secret", namespace) is None
+    assert [s["metadata"]["name"] for s in hub.list("v1", "secrets", namespace="devsecops-multicluster")["items"]
+            if "quay" in s["metadata"]["name"]] == []
+    for kube in (hub, dev):
+        for package in ("quay-operator", "quay-bridge-operator"):
+            assert kube.get_or_none(OLM, "subscriptions", package, "openshift-operators") is None
 
     again = ansible("playbooks/teardown.yml")
     assert again.rc == 0 and again.changed() == 0, again

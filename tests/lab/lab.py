@@ -43,6 +43,7 @@ DEFAULT_CLUSTERS = ("lab-hub", "lab-dev", "lab-prod")
 GROUP_PREFIXES = (("lab-hub", "hub"), ("lab-dev", "development"), ("lab-prod", "production"))
 OPENSHIFT_VERSION = "4.20.4"
 BASE_DOMAIN = "lab.devsecops.invalid"
+INGRESS_CA_VALIDITY = datetime.timedelta(days=730)  # OpenShift's ingress operator CA lives two years
 KCM_CONTROLLERS = (
     "namespace-controller,garbage-collector-controller,serviceaccount-controller,"
     "serviceaccount-token-controller,root-ca-certificate-publisher-controller,"
@@ -187,8 +188,10 @@ class Lab:
     def up(self, clusters=DEFAULT_CLUSTERS, kcm=True, standins=True):
         if self.running():
             print("lab: already running (%s)" % ", ".join(self.clusters))
-            if self._add_central_ports():
-                # started by an older tests/lab: give it the ACS ports and stand-ins that serve them
+            added = [self._add_central_ports(), self._add_quay_ports(), self._add_ingress_cas()]
+            if any(added):
+                # started by an older tests/lab: give it the ACS and Quay ports, the ingress CAs and
+                # stand-ins that serve them
                 self.save()
                 if standins:
                     self.start_standins()
@@ -276,6 +279,54 @@ class Lab:
         """Where the ACS Central stand-in of a cluster keeps its bundles, tokens and clusters."""
         return os.path.join(self.dir, "central-%s.json" % cluster)
 
+    def _add_quay_ports(self):
+        """Give every cluster a quay_port if it has none yet; True if any was added."""
+        missing = [info for info in self.clusters.values() if not info.get("quay_port")]
+        for info in missing:
+            info["quay_port"] = free_port()
+        return bool(missing)
+
+    def quay_state_file(self, cluster):
+        """Where the Quay stand-in of a cluster keeps its users, organizations, tokens and robots."""
+        return os.path.join(self.dir, "quay-%s.json" % cluster)
+
+    def ingress_ca_dir(self, cluster):
+        """The cluster's "ingress" CA (ca.crt, ca.key): what OpenShift's router serves its default
+        certificate from and publishes as ConfigMap openshift-config-managed/default-ingress-cert."""
+        return os.path.join(self.clusters[cluster]["dir"], "ingress-ca")
+
+    def ingress_ca(self, cluster):
+        """The cluster's ingress CA as a pki.CA, or None if this lab has none yet."""
+        directory = self.ingress_ca_dir(cluster)
+        if not os.path.exists(os.path.join(directory, "ca.crt")):
+            return None
+        return pki.CA.load(directory)
+
+    def _seed_ingress_ca(self, cluster):
+        """Create the cluster's ingress CA once (kept in its lab directory, so stand-in restarts serve the
+        same one) and publish it as OpenShift does: ConfigMap default-ingress-cert, key ca-bundle.crt."""
+        ca = self.ingress_ca(cluster)
+        if ca is None:
+            ca = pki.CA.generate("ingress-operator@%d" % int(time.time()), validity=INGRESS_CA_VALIDITY)
+            ca.save(self.ingress_ca_dir(cluster))
+        kube = self.kube(cluster)
+        kube.apply("v1", "namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                        "metadata": {"name": "openshift-config-managed"}})
+        kube.apply("v1", "configmaps", {
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "default-ingress-cert", "namespace": "openshift-config-managed"},
+            "data": {"ca-bundle.crt": ca.cert_pem.decode()},
+        }, namespace="openshift-config-managed")
+
+    def _add_ingress_cas(self):
+        """Give every cluster of a running older lab its ingress CA; True if any was added."""
+        missing = [c for c in self.clusters
+                   if self.ingress_ca(c) is None or self.kube(c).get_or_none(
+                       "v1", "configmaps", "default-ingress-cert", "openshift-config-managed") is None]
+        for cluster in missing:
+            self._seed_ingress_ca(cluster)
+        return bool(missing)
+
     def _wait_etcd(self, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -311,6 +362,8 @@ class Lab:
             "dir": cdir,
             # where this cluster's ACS Central stand-in listens once a Central exists on it
             "central_port": free_port(),
+            # where this cluster's Quay stand-in listens once a QuayRegistry is ready on it
+            "quay_port": free_port(),
         }
         self.save()
 
@@ -532,6 +585,7 @@ class Lab:
                                                "address": "%s.%s.svc:50051" % (name, source["namespace"]),
                                                "lastConnect": now}},
             }, namespace=source["namespace"], subresource="status")
+        self._seed_ingress_ca(cluster)
 
     # -- stand-ins -------------------------------------------------------------
     def start_standins(self):
@@ -612,7 +666,8 @@ class Lab:
             [n for n in names if n.startswith("apiserver-")] + [n for n in names if n == "etcd"]
         for name in order:
             self._stop(name)
-        for path in [self.inventory_file()] + [self.central_state_file(c) for c in self.clusters]:
+        for path in [self.inventory_file()] + [self.central_state_file(c) for c in self.clusters] + \
+                [self.quay_state_file(c) for c in self.clusters]:
             if os.path.exists(path):
                 os.remove(path)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -628,8 +683,10 @@ class Lab:
         self._stop("standins")
         self._stop("kcm-" + cluster)
         self._stop("apiserver-" + cluster)
-        if os.path.exists(self.central_state_file(cluster)):
-            os.remove(self.central_state_file(cluster))  # its Central is gone with the cluster
+        for path in (self.central_state_file(cluster), self.quay_state_file(cluster)):
+            if os.path.exists(path):
+                os.remove(path)  # its Central and its Quay are gone with the cluster
+        shutil.rmtree(self.ingress_ca_dir(cluster), ignore_errors=True)  # a new cluster, a new router CA
         info = self.clusters[cluster]
         old = (info["etcd_prefix"] + "/").encode()
         self._etcd("deleterange", {"key": base64.b64encode(old).decode(),
@@ -686,6 +743,15 @@ def show(lab):
             installed = sub.get("status", {}).get("installedCSV") or "-"
             phase = csvs.get((sub["metadata"]["namespace"], installed), "-")
             print("  %-34s %-24s %-44s %s" % (sub["metadata"]["name"], sub["metadata"]["namespace"], installed, phase))
+        for reg in kube.list("quay.redhat.com/v1", "quayregistries")["items"]:
+            state = {c.get("type"): c.get("status") for c in (reg.get("status") or {}).get("conditions") or []}
+            print("  quay %s/%s %s available=%s" % (reg["metadata"]["namespace"], reg["metadata"]["name"],
+                                                   (reg.get("status") or {}).get("registryEndpoint", "-"),
+                                                   state.get("Available", "-")))
+        for central in kube.list("platform.stackrox.io/v1alpha1", "centrals")["items"]:
+            print("  ACS central %s/%s https://localhost:%s" % (central["metadata"]["namespace"],
+                                                            central["metadata"]["name"],
+                                                            lab.clusters[cluster].get("central_port")))
         for mc in kube.list("cluster.open-cluster-management.io/v1", "managedclusters")["items"]:
             state = {c.get("type"): c.get("status") for c in (mc.get("status") or {}).get("conditions") or []}
             argocd = kube.get_or_none("v1", "secrets", "%s-cluster" % mc["metadata"]["name"], "openshift-gitops")

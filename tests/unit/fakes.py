@@ -252,3 +252,162 @@ def use_fake(monkeypatch, module, fake):
             return getattr(fake, item)
 
     monkeypatch.setattr(module, "Cluster", Bound)
+
+
+class FakeQuay:
+    """Quay's organizations, applications, application tokens, repositories and robots in memory.
+
+    Follows the client surface of module_utils/quay.py; `refuse` lists tokens Quay no longer accepts.
+    """
+
+    endpoint = "https://quay.example:443"
+    hostname = "quay.example"
+
+    def __init__(self, initialize="ok"):
+        self.initialize_mode = initialize  # ok | disabled | non-empty
+        self.users = {}
+        self.orgs = {}
+        self.tokens = {}
+        self.robots = {}
+        self.permissions = {}
+        self.counter = 0
+        self.calls = []
+        self.secret_values = []
+        self.given = []
+        self.token = None
+        self.rest = type("Rest", (), {"headers": {}})()
+
+    def _id(self, prefix):
+        self.counter += 1
+        return "%s-%d" % (prefix, self.counter)
+
+    # -- tokens and users
+    def _user_of(self, token):
+        for user, info in self.users.items():
+            if info.get("token") == token:
+                return user
+        meta = next((t for t in self.tokens.values() if t["token"] == token), None)
+        return meta and meta["created_by"]
+
+    def token_user(self, token):
+        user = self._user_of(token)
+        if user is None:
+            return None
+        return {"username": user, "super_user": self.users.get(user, {}).get("super", False)}
+
+    def has_credentials(self):
+        return bool(self.given)
+
+    def authenticate(self):
+        from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestError
+        for token in self.given:
+            info = self.token_user(token)
+            if info is not None:
+                self.use_token(token, "the token given", info)
+                return info
+        raise RestError("Quay %s: authentication failed: the token given was refused (HTTP 401)" % self.endpoint, 401)
+
+    def use_token(self, token, source, info=None):
+        self.token = token
+
+    def initialize(self, username, password, email):
+        from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestError
+        self.calls.append(("initialize", username))
+        if self.initialize_mode == "disabled":
+            raise RestError("Quay: POST /api/v1/user/initialize: HTTP 404: Not Found", 404)
+        if self.initialize_mode == "non-empty" or self.users:
+            raise RestError("Quay: POST /api/v1/user/initialize: HTTP 400: Cannot initialize user in a non-empty "
+                            "database", 400)
+        token = "admin-token-%s" % self._id("t")
+        self.users[username] = {"password": password, "token": token, "super": True}
+        return {"username": username, "email": email, "access_token": token}
+
+    # -- organizations
+    def organization(self, name):
+        return {"name": name} if name in self.orgs else None
+
+    def create_organization(self, name, email=None):
+        from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestError
+        if name != name.lower() or " " in name:
+            raise RestError("Quay: POST /api/v1/organization/: HTTP 400: Invalid namespace %s" % name, 400)
+        self.orgs[name] = {"repos": {}, "apps": {}}
+        self.calls.append(("create-org", name))
+        return "Created"
+
+    def delete_organization(self, name):
+        self.calls.append(("delete-org", name))
+        self.tokens = dict((k, v) for k, v in self.tokens.items() if v["org"] != name)
+        return self.orgs.pop(name, None) is not None
+
+    def applications(self, org):
+        return [dict(a) for a in self.orgs[org]["apps"].values()]
+
+    def application(self, org, name):
+        return next((dict(a) for a in self.orgs[org]["apps"].values() if a["name"] == name), None)
+
+    def create_application(self, org, name, description=""):
+        app = {"name": name, "client_id": self._id("client"), "description": description}
+        self.orgs[org]["apps"][app["client_id"]] = app
+        self.calls.append(("create-app", org, name))
+        return dict(app)
+
+    def app_tokens(self, org, client_id):
+        return [dict((k, v) for k, v in t.items() if k != "token") for t in self.tokens.values()
+                if t["org"] == org and t["client_id"] == client_id]
+
+    def create_app_token(self, org, client_id, name, scope, expiration=None):
+        uuid = self._id("uuid")
+        self.tokens[uuid] = {"uuid": uuid, "name": name, "scope": scope, "expires_at": "2099-01-01T00:00:00.000001Z",
+                             "org": org, "client_id": client_id, "token": "app-token-%s" % uuid,
+                             "created_by": self._user_of(self.token) or "quayadmin"}
+        self.calls.append(("mint", name))
+        return dict(self.tokens[uuid])
+
+    def delete_app_token(self, org, client_id, uuid):
+        self.calls.append(("revoke", uuid))
+        return self.tokens.pop(uuid, None) is not None
+
+    # -- repositories
+    def repository(self, namespace, name):
+        repo = self.orgs.get(namespace, {"repos": {}})["repos"].get(name)
+        return dict(repo) if repo else None
+
+    def create_repository(self, namespace, name, visibility, description=""):
+        self.orgs[namespace]["repos"][name] = {"name": name, "is_public": visibility == "public"}
+        self.calls.append(("create-repo", namespace, name))
+
+    def change_visibility(self, namespace, name, visibility):
+        self.orgs[namespace]["repos"][name]["is_public"] = visibility == "public"
+        self.calls.append(("visibility", namespace, name, visibility))
+
+    # -- robots
+    def robot(self, org, short):
+        robot = self.robots.get("%s+%s" % (org, short))
+        return dict(robot) if robot else None
+
+    def create_robot(self, org, short, description=""):
+        full = "%s+%s" % (org, short)
+        self.robots[full] = {"name": full, "token": "robot-token-%s" % self._id("r"), "description": description}
+        self.calls.append(("create-robot", full))
+        return dict(self.robots[full])
+
+    def regenerate_robot(self, org, short):
+        full = "%s+%s" % (org, short)
+        self.robots[full]["token"] = "robot-token-%s" % self._id("r")
+        self.calls.append(("regenerate", full))
+        return dict(self.robots[full])
+
+    def delete_robot(self, org, short):
+        self.calls.append(("delete-robot", "%s+%s" % (org, short)))
+        return self.robots.pop("%s+%s" % (org, short), None) is not None
+
+    def permission(self, namespace, repo, member):
+        role = self.permissions.get((namespace, repo, member))
+        return {"role": role} if role else None
+
+    def set_permission(self, namespace, repo, member, role):
+        from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestError
+        if repo not in self.orgs[namespace]["repos"]:
+            raise RestError("Quay: PUT permissions: HTTP 400: Repository %s/%s does not exist" % (namespace, repo), 400)
+        self.permissions[(namespace, repo, member)] = role
+        self.calls.append(("grant", repo, member, role))

@@ -73,7 +73,6 @@ class OLMStandin:
             return
         meta, spec = sub["metadata"], sub.get("spec", {})
         status = sub.get("status", {})
-        namespace = meta["namespace"]
         source = self.kube.get_or_none(OLM, "catalogsources", spec["source"], spec["sourceNamespace"])
         if source is None:
             self._fail_resolution(

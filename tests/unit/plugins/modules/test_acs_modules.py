@@ -6,7 +6,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.devsecops.multicluster.plugins.module_utils import acs_module
+from ansible_collections.devsecops.multicluster.plugins.module_utils import acs_module, product
 from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestError
 from ansible_collections.devsecops.multicluster.plugins.modules import (
     acs_api_token,
@@ -42,7 +42,7 @@ def use_central(monkeypatch, central, refuse=False):
 
 def test_api_token_result_has_no_token_value(monkeypatch, module_io):
     central, hub = FakeCentral(), FakeCluster("hub")
-    use_fake(monkeypatch, acs_module, hub)
+    use_fake(monkeypatch, product, hub)
     use_central(monkeypatch, central)
     run(acs_api_token, {"central": CENTRAL, "consumer": "dev", "purpose": "ci",
                         "roles": ["Continuous Integration"], "cluster_name": "hub"})
@@ -53,7 +53,7 @@ def test_api_token_result_has_no_token_value(monkeypatch, module_io):
 
 
 def test_wrong_credentials_fail_naming_cluster_and_endpoint(monkeypatch, module_io):
-    use_fake(monkeypatch, acs_module, FakeCluster("hub"))
+    use_fake(monkeypatch, product, FakeCluster("hub"))
     use_central(monkeypatch, FakeCentral(), refuse=True)
     run(acs_api_token, {"central": CENTRAL, "consumer": "dev", "purpose": "ci", "roles": ["Admin"],
                         "cluster_name": "lab-hub"}, expect=Fail)
@@ -63,7 +63,7 @@ def test_wrong_credentials_fail_naming_cluster_and_endpoint(monkeypatch, module_
 
 def test_registration_module_mints_and_delivers(monkeypatch, module_io):
     central, hub, spoke = FakeCentral(), FakeCluster("hub"), FakeCluster("dev")
-    use_fake(monkeypatch, acs_module, hub)
+    use_fake(monkeypatch, product, hub)
     use_central(monkeypatch, central)
     monkeypatch.setattr(acs_registration, "Cluster", lambda module, options=None, role=None: spoke)
     run(acs_registration, {"central": CENTRAL, "secured_cluster": "dev", "cluster_name": "hub",
@@ -76,7 +76,7 @@ def test_registration_module_mints_and_delivers(monkeypatch, module_io):
 def test_registration_module_refuses_lost_record(monkeypatch, module_io):
     central, hub, spoke = FakeCentral(), FakeCluster("hub"), FakeCluster("dev")
     central.generate_crs("dev")
-    use_fake(monkeypatch, acs_module, hub)
+    use_fake(monkeypatch, product, hub)
     use_central(monkeypatch, central)
     monkeypatch.setattr(acs_registration, "Cluster", lambda module, options=None, role=None: spoke)
     run(acs_registration, {"central": CENTRAL, "secured_cluster": "dev", "cluster_name": "hub",
@@ -90,7 +90,7 @@ def test_cluster_info_wait_timeout_says_what_central_reported(monkeypatch, modul
     central.clusters_list = [{"id": "1", "name": "dev", "healthStatus": status}]
     central.clusters = lambda: central.clusters_list
     central.endpoint = "https://central.example:443"
-    use_fake(monkeypatch, acs_module, FakeCluster("hub"))
+    use_fake(monkeypatch, product, FakeCluster("hub"))
     use_central(monkeypatch, central)
     run(acs_cluster_info, {"central": CENTRAL, "secured_cluster": "dev", "wait": True, "wait_timeout": 0,
                            "cluster_name": "hub"}, expect=Fail)
@@ -118,7 +118,7 @@ def _central_world(deployed=True, route=True):
 
 
 def test_central_info_discovers_endpoint_ca_and_password_secret(monkeypatch, module_io):
-    use_fake(monkeypatch, acs_central_info, _central_world())
+    use_fake(monkeypatch, product, _central_world())
     run(acs_central_info, {"cluster_name": "hub"})
     assert module_io["endpoint"] == "central-stackrox.apps:443" and module_io["ca"] == "CA PEM"
     assert module_io["password_secret"] == {"namespace": "stackrox", "name": "my-admin", "key": "password"}
@@ -126,13 +126,13 @@ def test_central_info_discovers_endpoint_ca_and_password_secret(monkeypatch, mod
 
 
 def test_central_info_wait_reports_why_central_is_not_ready(monkeypatch, module_io):
-    use_fake(monkeypatch, acs_central_info, _central_world(deployed=False))
+    use_fake(monkeypatch, product, _central_world(deployed=False))
     run(acs_central_info, {"cluster_name": "hub", "wait": True, "wait_timeout": 0}, expect=Fail)
     assert "is not ready after 0s" in module_io["msg"] and "not deployed yet (Deployed: Installing)" in module_io["msg"]
-    use_fake(monkeypatch, acs_central_info, _central_world(route=False))
+    use_fake(monkeypatch, product, _central_world(route=False))
     run(acs_central_info, {"cluster_name": "hub", "wait": True, "wait_timeout": 0}, expect=Fail)
     assert "no Route 'central'" in module_io["msg"]
-    use_fake(monkeypatch, acs_central_info, _central_world())
+    use_fake(monkeypatch, product, _central_world())
     run(acs_central_info, {"cluster_name": "hub", "wait": True, "wait_timeout": 0, "endpoint": "localhost:1"},
         expect=Fail)
     assert module_io["msg"].startswith("cluster hub: the CA given is not a valid PEM certificate")

@@ -1,4 +1,4 @@
-"""Unit tests for module_utils/rest.py and central.py against a local HTTPS server."""
+"""Unit tests for module_utils/rest.py, central.py and quay.py against a local HTTPS server."""
 
 import base64
 import datetime
@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.devsecops.multicluster.plugins.module_utils.central import Central, health
+from ansible_collections.devsecops.multicluster.plugins.module_utils.quay import Quay
 from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import (
     RestClient,
     RestError,
@@ -77,7 +78,7 @@ class Server:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PATCH = do_DELETE = _answer
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -238,3 +239,69 @@ def test_find_cluster_on_a_central_bound_to_a_hub(server):
     central = Central({"endpoint": server.endpoint, "ca": server.ca, "token": "t0ken-value"}, cluster=FakeCluster())
     server.route("GET", "/v1/clusters", (200, {"clusters": [{"id": "1", "name": "dev"}]}))
     assert central.find_cluster("dev") == {"id": "1", "name": "dev"} and central.find_cluster("prod") is None
+
+
+# -- Quay -----------------------------------------------------------------------------------------
+
+def _quay_user(token_ok):
+    def answer(headers, _body):
+        if headers.get("Authorization") == "Bearer " + token_ok:
+            return 200, {"username": "quayadmin", "super_user": True}
+        return 401, {"detail": "Invalid bearer token", "error_message": "Invalid bearer token", "status": 401}
+    return answer
+
+
+def test_quay_tries_tokens_in_order_and_reads_the_secret_on_the_hub(server):
+    hub = FakeCluster("hub")
+    hub.add({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "quay-admin", "namespace": "ns"},
+             "data": {"token": base64.b64encode(b"good-token").decode()}})
+    server.route("GET", "/api/v1/user/", (200, _quay_user("good-token")))
+    quay = Quay({"endpoint": server.endpoint, "ca": server.ca, "token": "stale-token",
+                 "token_secret": {"namespace": "ns", "name": "quay-admin"}}, cluster=hub)
+    info = quay.authenticate()
+    assert info["username"] == "quayadmin" and quay.auth_source == "the token in Secret ns/quay-admin"
+    assert quay.token == "good-token" and {"stale-token", "good-token"} <= set(quay.secret_values)
+    assert quay.hostname == server.endpoint
+
+
+def test_quay_refused_tokens_fail_naming_every_source(server):
+    server.route("GET", "/api/v1/user/", (200, _quay_user("other")))
+    quay = Quay({"endpoint": server.endpoint, "ca": server.ca, "token": "bad",
+                 "token_secret": {"namespace": "ns", "name": "missing"}}, cluster=FakeCluster("hub"))
+    with pytest.raises(RestError) as err:
+        quay.authenticate()
+    assert "authentication failed: the token given was refused (HTTP 401); Secret ns/missing does not exist" \
+        in err.value.message
+    with pytest.raises(RestError) as err:
+        Quay({"endpoint": server.endpoint, "ca": server.ca}).authenticate()
+    assert "no credential given" in err.value.message
+
+
+def test_quay_paths_keep_robot_names_and_404_means_absent(server):
+    server.route("GET", "/api/v1/organization/devel/robots/lab_dev", (200, {"name": "devel+lab_dev", "token": "T"}))
+    server.route("PUT", "/api/v1/repository/devel/example/permissions/user/devel+lab_dev", (200, {"role": "read"}))
+    server.route("GET", "/api/v1/repository/devel/example/permissions/user/devel+lab_dev",
+                 (400, {"message": "No permission"}))
+    server.route("DELETE", "/api/v1/organization/devel/applications/cid/tokens/u1", (404, {"detail": "Not Found"}))
+    quay = Quay({"endpoint": server.endpoint, "ca": server.ca, "token": "t"})
+    quay.use_token("t", "the token given")
+    assert quay.robot("devel", "lab_dev")["token"] == "T"
+    assert quay.organization("missing") is None
+    assert quay.permission("devel", "example", "devel+lab_dev") is None
+    quay.set_permission("devel", "example", "devel+lab_dev", "read")
+    assert quay.delete_app_token("devel", "cid", "u1") is False
+    method, path, headers, body = server.requests[-2]
+    assert (method, path) == ("PUT", "/api/v1/repository/devel/example/permissions/user/devel+lab_dev")
+    assert json.loads(body) == {"role": "read"} and headers["Authorization"] == "Bearer t"
+
+
+def test_quay_initialize_and_its_refusals(server):
+    server.route("POST", "/api/v1/user/initialize", (200, {"username": "quayadmin", "access_token": "A"}),
+                 (400, {"message": "Cannot initialize user in a non-empty database"}))
+    quay = Quay({"endpoint": server.endpoint, "ca": server.ca})
+    assert quay.initialize("quayadmin", "pw-secret-123", "a@example.com")["access_token"] == "A"
+    assert json.loads(server.requests[-1][3])["access_token"] is True
+    with pytest.raises(RestError) as err:
+        quay.initialize("quayadmin", "pw-secret-123", "a@example.com")
+    assert err.value.status == 400 and "non-empty database" in err.value.message
+    assert "pw-secret-123" not in err.value.message
