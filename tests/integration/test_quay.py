@@ -199,7 +199,8 @@ class TestQuay:
             hub.delete("v1", "secrets", name, RECORDS)
         try:
             run = ansible("quay.yml", limit="lab-hub",
-                          extra_vars=dict(hub_only, quay_config={"FEATURE_USER_INITIALIZE": False}))
+                          extra_vars=dict(hub_only, quay_config={"FEATURE_USER_INITIALIZE": False},
+                                          quay_secure_logging=False))
             assert run.rc != 0
             assert "user initialization is disabled (FEATURE_USER_INITIALIZE is not true" in run.output, run
         finally:
