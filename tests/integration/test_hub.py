@@ -62,6 +62,13 @@ class TestSite:
         assert bucket["BUCKET_HOST"] and bucket["BUCKET_NAME"].startswith("quay-datastore")
         keys = hub.get("v1", "secrets", "quay-datastore", "quay-enterprise")["data"]
         secrets.add(*[base64.b64decode(v).decode() for v in keys.values()])
+        # The development profile wires every input of the pipeline with no value typed by hand
+        assert dev.get("tekton.dev/v1", "pipelines", "devsecops", "devsecops-ci")
+        for name in ("quay-push-secret", "acs-api-token"):
+            assert dev.get("v1", "secrets", name, "devsecops-ci")["data"], name
+        assert dev.get("v1", "configmaps", "signing-public-keys", "devsecops-ci")["data"]["lab-dev.pub"] == \
+            hub.get("v1", "configmaps", "signing-public-keys", "devsecops-multicluster")["data"]["lab-dev.pub"]
+        assert dev.get("v1", "secrets", "signing-secrets", "openshift-pipelines")["data"]["cosign.key"]
         secrets.scan(run.output, "site.yml first converge")
 
     def test_second_run_changes_nothing(self, ansible, hub, dev, prod):

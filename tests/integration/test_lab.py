@@ -24,7 +24,7 @@ def test_clusters_are_separate_and_seeded_like_openshift(lab, hub, dev, prod):
         source = kube.get("operators.coreos.com/v1alpha1", "catalogsources", "redhat-operators",
                           "openshift-marketplace")
         assert source["status"]["connectionState"]["lastObservedState"] == "READY"
-        crds = kube.list("apiextensions.k8s.io/v1", "customresourcedefinitions", label_selector="devsecops.lab/source")
+        crds = kube.list("apiextensions.k8s.io/v1", "customresourcedefinitions", label_selector="devsecops.lab/source=shared-crds")
         assert len(crds["items"]) == 55
         server = kube.request("GET", "/version")
         assert server["gitVersion"] == "v1.34.4"
@@ -87,7 +87,7 @@ def test_reset_empties_one_cluster_and_leaves_the_others(lab, hub, prod):
     lab.reset("lab-prod")
     assert prod.get_or_none("v1", "configmaps", "before-reset", "default") is None
     assert hub.get_or_none("v1", "configmaps", "before-reset", "default") is not None
-    crds = prod.list("apiextensions.k8s.io/v1", "customresourcedefinitions", label_selector="devsecops.lab/source")
+    crds = prod.list("apiextensions.k8s.io/v1", "customresourcedefinitions", label_selector="devsecops.lab/source=shared-crds")
     assert len(crds["items"]) == 55
     assert prod.get("operators.coreos.com/v1", "operatorgroups", "global-operators", "openshift-operators")
     assert lab.running()

@@ -56,17 +56,17 @@ class QuayAPI:
         return {t["uuid"]: t for t in self.call("GET", "/api/v1/organization/devsecops/applications/%s/tokens"
                                                 % client)[1]["tokens"]}
 
-    def pull(self, dockerconfig, repository="devel/example"):
-        """Whether Quay's registry lets these docker credentials pull: 401 for unknown credentials, else 200
-        when the registry token it hands out grants pull on the repository, 403 when it does not."""
+    def pull(self, dockerconfig, repository="devel/example", action="pull"):
+        """Whether Quay's registry lets these docker credentials pull (or push): 401 for unknown credentials,
+        else 200 when the registry token it hands out grants the action on the repository, 403 when not."""
         auth = json.loads(dockerconfig)["auths"][self.host]["auth"]
-        status, answer = self.call("GET", "/v2/auth?service=%s&scope=repository:%s:pull" % (self.host, repository),
+        status, answer = self.call("GET", "/v2/auth?service=%s&scope=repository:%s:%s" % (self.host, repository, action),
                                    auth="Basic " + auth)
         if status != 200:
             return status
         payload = answer["token"].split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        granted = [a for a in claims.get("access", []) if a.get("name") == repository and "pull" in a.get("actions", [])]
+        granted = [a for a in claims.get("access", []) if a.get("name") == repository and action in a.get("actions", [])]
         return 200 if granted else 403
 
 

@@ -54,6 +54,18 @@ def test_teardown_removes_what_the_collection_created(ansible, lab, hub, dev, pr
     for kube in (hub, dev):
         for package in ("quay-operator", "quay-bridge-operator"):
             assert kube.get_or_none(OLM, "subscriptions", package, "openshift-operators") is None
+    # The pipeline: OpenShift Pipelines (TektonConfig first), Chains' key and its published public key, the
+    # Pipeline and its Tasks, the copied credentials, the push robot's record
+    assert dev.list("operator.tekton.dev/v1alpha1", "tektonconfigs")["items"] == []
+    assert dev.get_or_none(OLM, "subscriptions", "openshift-pipelines-operator-rh", "openshift-operators") is None
+    assert dev.get_or_none("v1", "secrets", "signing-secrets", "openshift-pipelines") is None
+    assert dev.list("tekton.dev/v1", "pipelines", namespace="devsecops-ci")["items"] == []
+    assert dev.list("tekton.dev/v1", "tasks", namespace="devsecops-ci")["items"] == []
+    for name in ("quay-push-secret", "acs-api-token", "git-credentials"):
+        assert dev.get_or_none("v1", "secrets", name, "devsecops-ci") is None, name
+    assert hub.get_or_none("v1", "configmaps", "signing-public-keys", "devsecops-multicluster") is None
+    assert [s["metadata"]["name"] for s in hub.list("v1", "secrets", namespace="devsecops-multicluster")["items"]
+            if s["metadata"]["name"].endswith(("-chains-signing", "-quay-push"))] == []
 
     again = ansible("playbooks/teardown.yml")
     assert again.rc == 0 and again.changed() == 0, again

@@ -13,6 +13,7 @@ from tests.lab.standins.acm_import import ImportStandin
 from tests.lab.standins.acs import CentralStandin, SecuredClusterStandin
 from tests.lab.standins.hub import HubStandin
 from tests.lab.standins.olm import OLMStandin
+from tests.lab.standins.pipelines import PipelinesStandin
 from tests.lab.standins.quay import QuayBridgeStandin, QuayOperatorStandin
 from tests.lab.standins.runtime import Scheduler, Watcher
 
@@ -41,7 +42,8 @@ def main():
         bridge.start()
         for standin in (OLMStandin(kube, catalog, scheduler), HubStandin(kube, scheduler, domain),
                         ImportStandin(kube, lab), CentralStandin(kube, scheduler, domain, lab, cluster), sensor,
-                        QuayOperatorStandin(kube, scheduler, domain, lab, cluster), bridge):
+                        QuayOperatorStandin(kube, scheduler, domain, lab, cluster), bridge,
+                        PipelinesStandin(kube)):
             for api_version, plural, handler in standin.watches():
                 watchers.append(Watcher(kube, api_version, plural, handler, lock, stop))
     for watcher in watchers:
