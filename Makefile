@@ -39,6 +39,7 @@ collection: system-deps venv
 
 lab-bins:
 	tests/lab/build.sh
+	tests/lab/build-helm.sh
 
 lab-up: collection
 	$(BIN)/python -m tests.lab up
@@ -72,7 +73,7 @@ lint: collection
 	@# a copy of this collection that molecule's prerun may have installed would shadow the working tree
 	rm -rf $(HOME)/.ansible/collections/ansible_collections/devsecops/multicluster
 	ansible-lint --offline --profile production
-	shellcheck tests/lab/build.sh tests/*.sh .ci/run
+	shellcheck tests/lab/build.sh tests/lab/build-helm.sh tests/*.sh .ci/run
 
 integration: collection
 	LAB_PYTHON=$(BIN)/python tests/with-lab.sh $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration

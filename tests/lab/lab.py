@@ -33,7 +33,7 @@ import uuid
 import requests
 import yaml
 
-from tests.lab import pki
+from tests.lab import chartrepo, pki
 from tests.lab.kube import Kube, KubeError
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -188,9 +188,10 @@ class Lab:
     def up(self, clusters=DEFAULT_CLUSTERS, kcm=True, standins=True):
         if self.running():
             print("lab: already running (%s)" % ", ".join(self.clusters))
-            added = [self._add_central_ports(), self._add_quay_ports(), self._add_ingress_cas()]
+            added = [self._add_central_ports(), self._add_quay_ports(), self._add_harbor_ports(),
+                     self._add_ingress_cas(), self._add_chart_repository()]
             if any(added):
-                # started by an older tests/lab: give it the ACS and Quay ports, the ingress CAs and
+                # started by an older tests/lab: give it the ACS, Quay and Harbor ports, the ingress CAs and
                 # stand-ins that serve them
                 self.save()
                 if standins:
@@ -227,6 +228,7 @@ class Lab:
         timings["binaries"] = round(time.monotonic() - t0, 1)
         self.state = {"bin": bindir, "clusters": {}, "pids": {}, "kcm": kcm,
                       "created": datetime.datetime.now(datetime.timezone.utc).isoformat()}
+        self._setup_chart_repository(timings)
         ca = pki.CA.create(os.path.join(self.dir, "pki"), "devsecops-lab-ca")
         etcd_port, peer_port = free_port(), free_port()
         self.state["etcd"] = "http://127.0.0.1:%d" % etcd_port
@@ -275,6 +277,36 @@ class Lab:
             info["central_port"] = free_port()
         return bool(missing)
 
+    def _setup_chart_repository(self, timings=None):
+        """The helm binary (tests/lab/build-helm.sh) and the stand-in charts packaged into a chart repository
+        the stand-ins serve on 127.0.0.1:<port> (tests/lab/chartrepo.py)."""
+        t0 = time.monotonic()
+        helm = subprocess.run([os.path.join(HERE, "build-helm.sh")], check=True, stdout=subprocess.PIPE,
+                              text=True).stdout.strip().splitlines()[-1]
+        t1 = time.monotonic()
+        packaged, _cached = chartrepo.package(helm, cache_dir())
+        directory = os.path.join(self.dir, "charts")
+        shutil.rmtree(directory, ignore_errors=True)
+        shutil.copytree(packaged, directory)
+        self.state["helm"] = helm
+        port = (self.state.get("chart_repository") or {}).get("port") or free_port()
+        self.state["chart_repository"] = {"port": port, "dir": directory, "digest": os.path.basename(packaged)}
+        if timings is not None:
+            timings["helm"] = round(t1 - t0, 1)
+            timings["charts"] = round(time.monotonic() - t1, 1)
+        self.save()
+
+    def _add_chart_repository(self):
+        """Give a running older lab its helm and chart repository; True if it had none."""
+        if self.state.get("helm") and os.path.exists(self.state["helm"]) and self.state.get("chart_repository"):
+            return False
+        self._setup_chart_repository()
+        return True
+
+    def chart_repository_url(self):
+        repo = self.state.get("chart_repository")
+        return "http://127.0.0.1:%d" % repo["port"] if repo else None
+
     def central_state_file(self, cluster):
         """Where the ACS Central stand-in of a cluster keeps its bundles, tokens and clusters."""
         return os.path.join(self.dir, "central-%s.json" % cluster)
@@ -289,6 +321,20 @@ class Lab:
     def quay_state_file(self, cluster):
         """Where the Quay stand-in of a cluster keeps its users, organizations, tokens and robots."""
         return os.path.join(self.dir, "quay-%s.json" % cluster)
+
+    def _add_harbor_ports(self):
+        """Give every cluster a harbor_port and a harbor_adapter_port if it has none yet; True if any was added."""
+        added = False
+        for info in self.clusters.values():
+            for key in ("harbor_port", "harbor_adapter_port"):
+                if not info.get(key):
+                    info[key] = free_port()
+                    added = True
+        return added
+
+    def harbor_state_file(self, cluster):
+        """Where the Harbor stand-in of a cluster keeps its scanner registrations, projects and schedule."""
+        return os.path.join(self.dir, "harbor-%s.json" % cluster)
 
     def ingress_ca_dir(self, cluster):
         """The cluster's "ingress" CA (ca.crt, ca.key): what OpenShift's router serves its default
@@ -364,6 +410,10 @@ class Lab:
             "central_port": free_port(),
             # where this cluster's Quay stand-in listens once a QuayRegistry is ready on it
             "quay_port": free_port(),
+            # where this cluster's Harbor stand-in listens (it answers once Secret harbor/harbor-admin exists)
+            # and where its pluggable scanner adapter stand-in listens
+            "harbor_port": free_port(),
+            "harbor_adapter_port": free_port(),
         }
         self.save()
 
@@ -639,8 +689,16 @@ class Lab:
         groups = {"hub": {}, "development": {}, "production": {}}
         for cluster, info in self.clusters.items():
             host = {"cluster_context": cluster}
+            if self.state.get("helm"):
+                host["helm_binary"] = self.state["helm"]
+            if self.state.get("chart_repository"):
+                host["lab_chart_repository"] = self.chart_repository_url()
             if info["group"] == "hub" and info.get("central_port"):
                 host["acs_central_endpoint"] = "localhost:%d" % info["central_port"]
+            if info.get("harbor_port"):
+                host["harbor_endpoint"] = "localhost:%d" % info["harbor_port"]
+            if info.get("harbor_adapter_port"):
+                host["harbor_scanner_adapter_url"] = "http://127.0.0.1:%d" % info["harbor_adapter_port"]
             groups[info["group"]][cluster] = host
         inventory = {"all": {
             "vars": {"cluster_kubeconfig": self.kubeconfig, "ansible_connection": "local",
@@ -667,7 +725,7 @@ class Lab:
         for name in order:
             self._stop(name)
         for path in [self.inventory_file()] + [self.central_state_file(c) for c in self.clusters] + \
-                [self.quay_state_file(c) for c in self.clusters]:
+                [self.quay_state_file(c) for c in self.clusters] + [self.harbor_state_file(c) for c in self.clusters]:
             if os.path.exists(path):
                 os.remove(path)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -683,9 +741,9 @@ class Lab:
         self._stop("standins")
         self._stop("kcm-" + cluster)
         self._stop("apiserver-" + cluster)
-        for path in (self.central_state_file(cluster), self.quay_state_file(cluster)):
+        for path in (self.central_state_file(cluster), self.quay_state_file(cluster), self.harbor_state_file(cluster)):
             if os.path.exists(path):
-                os.remove(path)  # its Central and its Quay are gone with the cluster
+                os.remove(path)  # its Central, its Quay and its Harbor are gone with the cluster
         shutil.rmtree(self.ingress_ca_dir(cluster), ignore_errors=True)  # a new cluster, a new router CA
         info = self.clusters[cluster]
         old = (info["etcd_prefix"] + "/").encode()
@@ -712,6 +770,10 @@ class Lab:
             print("  %-12s %s  (context %s)" % (cluster, info["server"], cluster))
         print("  kubeconfig %s" % self.kubeconfig)
         print("  inventory  %s" % self.inventory_file())
+        if self.state.get("helm"):
+            print("  helm       %s" % self.state["helm"])
+        if self.state.get("chart_repository"):
+            print("  charts     %s (%s)" % (self.chart_repository_url(), self.state["chart_repository"]["dir"]))
         rss = 0
         for pid in self.state.get("pids", {}).values():
             try:
@@ -733,6 +795,8 @@ def show(lab):
         print("lab: not running (make lab-up)")
         return 1
     olm = "operators.coreos.com/v1alpha1"
+    if lab.state.get("helm"):
+        print("helm %s, chart repository %s" % (lab.state["helm"], lab.chart_repository_url()))
     for cluster in lab.clusters:
         kube = lab.kube(cluster)
         csvs = {(c["metadata"]["namespace"], c["metadata"]["name"]): c.get("status", {}).get("phase")
@@ -748,6 +812,10 @@ def show(lab):
             print("  quay %s/%s %s available=%s" % (reg["metadata"]["namespace"], reg["metadata"]["name"],
                                                    (reg.get("status") or {}).get("registryEndpoint", "-"),
                                                    state.get("Available", "-")))
+        harbor = kube.get_or_none("v1", "secrets", "harbor-admin", "harbor")
+        print("  harbor https://localhost:%s installed=%s scanner adapter %s" % (
+            lab.clusters[cluster].get("harbor_port", "-"), "yes" if harbor else "no (no Secret harbor/harbor-admin)",
+            "http://127.0.0.1:%s" % lab.clusters[cluster].get("harbor_adapter_port", "-")))
         for central in kube.list("platform.stackrox.io/v1alpha1", "centrals")["items"]:
             print("  ACS central %s/%s https://localhost:%s" % (central["metadata"]["namespace"],
                                                             central["metadata"]["name"],
@@ -758,6 +826,12 @@ def show(lab):
             print("  managed cluster %-18s clusterGroup=%-12s available=%-5s argocd=%s" % (
                 mc["metadata"]["name"], (mc["metadata"].get("labels") or {}).get("clusterGroup", "-"),
                 state.get("ManagedClusterConditionAvailable", "-"), "registered" if argocd else "-"))
+        for app in kube.list("argoproj.io/v1alpha1", "applications")["items"]:
+            st, src = app.get("status") or {}, (app.get("spec") or {}).get("source") or {}
+            print("  application %s/%s %s %s sync=%s health=%s" % (
+                app["metadata"]["namespace"], app["metadata"]["name"], src.get("chart") or src.get("path") or "-",
+                src.get("targetRevision", "-"), (st.get("sync") or {}).get("status", "-"),
+                (st.get("health") or {}).get("status", "-")))
     return 0
 
 

@@ -8,9 +8,12 @@ import threading
 
 import yaml
 
+from tests.lab.chartrepo import ChartRepositoryServer
 from tests.lab.lab import BASE_DOMAIN, HERE, Lab
 from tests.lab.standins.acm_import import ImportStandin
 from tests.lab.standins.acs import CentralStandin, SecuredClusterStandin
+from tests.lab.standins.argocd import ArgoCDStandin
+from tests.lab.standins.harbor import HarborStandin
 from tests.lab.standins.hub import HubStandin
 from tests.lab.standins.olm import OLMStandin
 from tests.lab.standins.pipelines import PipelinesStandin
@@ -31,6 +34,9 @@ def main():
         catalog = yaml.safe_load(handle)
     scheduler = Scheduler(stop)
     scheduler.start()
+    if lab.state.get("chart_repository"):  # the stand-in charts, packaged at lab up (tests/lab/chartrepo.py)
+        ChartRepositoryServer(("127.0.0.1", lab.state["chart_repository"]["port"]),
+                              lab.state["chart_repository"]["dir"]).start()
     watchers = []
     for cluster in lab.clusters:
         kube = lab.kube(cluster)
@@ -40,10 +46,12 @@ def main():
         sensor.start()
         bridge = QuayBridgeStandin(kube, lambda c=cluster: lab.kube(c), stop)
         bridge.start()
+        harbor = HarborStandin(kube, lab, cluster, domain)
+        harbor.start()
         for standin in (OLMStandin(kube, catalog, scheduler), HubStandin(kube, scheduler, domain),
                         ImportStandin(kube, lab), CentralStandin(kube, scheduler, domain, lab, cluster), sensor,
                         QuayOperatorStandin(kube, scheduler, domain, lab, cluster), bridge,
-                        PipelinesStandin(kube)):
+                        PipelinesStandin(kube), ArgoCDStandin(kube, lab, cluster, scheduler, lock), harbor):
             for api_version, plural, handler in standin.watches():
                 watchers.append(Watcher(kube, api_version, plural, handler, lock, stop))
     for watcher in watchers:
