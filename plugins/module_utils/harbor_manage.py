@@ -178,8 +178,8 @@ class Scanner(_Manager):
             differing.append("access_credential")
         if differing:
             raise HarborError("%s: the built-in Trivy registration is immutable (Harbor answers 403 to any change); "
-                              "cannot change %s - only default: true may be set on it" % (self.where,
-                                                                                         ", ".join(differing)))
+                              "cannot change %s - only default: true may be set on it"
+                              % (self.where, ", ".join(differing)))
 
     def present(self):
         current, registrations = self._find()

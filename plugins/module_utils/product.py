@@ -100,9 +100,10 @@ def service_info_main(argument_spec, discover, answer, what):
     module.exit_json(changed=False, **info)
 
 
-def manager_work(manager_class, key):
+def manager_work(manager_class, key, diff=False):
     """The `work` of a module whose job is one manager's present (with `rotate` where the module has it) or
-    absent: returns (manager, {key: what the manager returned})."""
+    absent: returns (manager, {key: what the manager returned}); with `diff`, also the manager's `before` and
+    `after` when the task runs with --diff."""
 
     def work(module, hub, client):
         params = module.params
@@ -113,6 +114,9 @@ def manager_work(manager_class, key):
             action = functools.partial(manager.present, rotate=params["rotate"])
         else:
             action = manager.present
-        return manager, {key: run(manager, action)}
+        result = {key: run(manager, action)}
+        if diff and module._diff:
+            result["diff"] = {"before": manager.before, "after": manager.after}
+        return manager, result
 
     return work

@@ -190,8 +190,8 @@ def probe(harbor):
     if not info["healthy"]:
         bad = ["%s: %s" % (c.get("name"), c.get("error") or c.get("status")) for c in health.get("components") or []
                if c.get("status") != "healthy"]
-        info["problem"] = "Harbor %s is %s (%s)" % (harbor.endpoint, health.get("status") or "not healthy",
-                                                      "; ".join(bad) or "no component reported")
+        state = health.get("status") or "not healthy"
+        info["problem"] = "Harbor %s is %s (%s)" % (harbor.endpoint, state, "; ".join(bad) or "no component reported")
         return False, info
     return True, info
 

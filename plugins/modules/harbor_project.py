@@ -130,8 +130,8 @@ actions:
 
 from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import cluster_argument_spec
 from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor import Harbor, harbor_option
-from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor_manage import Project, run
-from ansible_collections.devsecops.multicluster.plugins.module_utils.product import product_main
+from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor_manage import Project
+from ansible_collections.devsecops.multicluster.plugins.module_utils.product import manager_work, product_main
 
 
 def argument_spec():
@@ -147,17 +147,8 @@ def argument_spec():
     )
 
 
-def work(module, hub, harbor):
-    manager = Project(harbor, hub, module.params, check_mode=module.check_mode)
-    action = manager.absent if module.params["state"] == "absent" else manager.present
-    result = {"project": run(manager, action)}
-    if module._diff:
-        result["diff"] = {"before": manager.before, "after": manager.after}
-    return manager, result
-
-
 def main():
-    product_main(argument_spec(), "harbor", Harbor, work)
+    product_main(argument_spec(), "harbor", Harbor, manager_work(Project, "project", diff=True))
 
 
 if __name__ == "__main__":

@@ -82,8 +82,8 @@ actions:
 
 from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import cluster_argument_spec
 from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor import Harbor, harbor_option
-from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor_manage import ScanAll, run
-from ansible_collections.devsecops.multicluster.plugins.module_utils.product import product_main
+from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor_manage import ScanAll
+from ansible_collections.devsecops.multicluster.plugins.module_utils.product import manager_work, product_main
 
 
 def argument_spec():
@@ -95,16 +95,8 @@ def argument_spec():
     )
 
 
-def work(module, hub, harbor):
-    manager = ScanAll(harbor, hub, module.params, check_mode=module.check_mode)
-    result = {"schedule": run(manager, manager.present)}
-    if module._diff:
-        result["diff"] = {"before": manager.before, "after": manager.after}
-    return manager, result
-
-
 def main():
-    product_main(argument_spec(), "harbor", Harbor, work)
+    product_main(argument_spec(), "harbor", Harbor, manager_work(ScanAll, "schedule", diff=True))
 
 
 if __name__ == "__main__":

@@ -168,8 +168,8 @@ actions:
 
 from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import cluster_argument_spec
 from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor import Harbor, harbor_option
-from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor_manage import Scanner, run
-from ansible_collections.devsecops.multicluster.plugins.module_utils.product import product_main
+from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor_manage import Scanner
+from ansible_collections.devsecops.multicluster.plugins.module_utils.product import manager_work, product_main
 
 
 def argument_spec():
@@ -189,17 +189,8 @@ def argument_spec():
     )
 
 
-def work(module, hub, harbor):
-    manager = Scanner(harbor, hub, module.params, check_mode=module.check_mode)
-    action = manager.absent if module.params["state"] == "absent" else manager.present
-    result = {"scanner": run(manager, action)}
-    if module._diff:
-        result["diff"] = {"before": manager.before, "after": manager.after}
-    return manager, result
-
-
 def main():
-    product_main(argument_spec(), "harbor", Harbor, work)
+    product_main(argument_spec(), "harbor", Harbor, manager_work(Scanner, "scanner", diff=True))
 
 
 if __name__ == "__main__":

@@ -69,6 +69,15 @@ class TestSite:
         assert dev.get("v1", "configmaps", "signing-public-keys", "devsecops-ci")["data"]["lab-dev.pub"] == \
             hub.get("v1", "configmaps", "signing-public-keys", "devsecops-multicluster")["data"]["lab-dev.pub"]
         assert dev.get("v1", "secrets", "signing-secrets", "openshift-pipelines")["data"]["cosign.key"]
+        # The production profile's security stack, delivered through production's own Argo CD
+        policies = prod.list("kyverno.io/v1", "clusterpolicies")["items"]
+        assert len(policies) == 17
+        assert {r["validate"]["failureAction"] for p in policies for r in p["spec"]["rules"]} == {"Audit"}
+        apps = {a["metadata"]["name"]: a["status"] for a in
+                prod.list("argoproj.io/v1alpha1", "applications", namespace="openshift-gitops")["items"]}
+        assert set(apps) == {"kyverno", "policy-reporter", "trivy-operator", "tracee"}
+        assert all(a["sync"]["status"] == "Synced" and a["health"]["status"] == "Healthy" for a in apps.values()), apps
+        assert prod.get("tracee.aquasec.com/v1beta1", "policies", "devsecops-signatures")
         secrets.scan(run.output, "site.yml first converge")
 
     def test_second_run_changes_nothing(self, ansible, hub, dev, prod):

@@ -66,6 +66,11 @@ def test_teardown_removes_what_the_collection_created(ansible, lab, hub, dev, pr
     assert hub.get_or_none("v1", "configmaps", "signing-public-keys", "devsecops-multicluster") is None
     assert [s["metadata"]["name"] for s in hub.list("v1", "secrets", namespace="devsecops-multicluster")["items"]
             if s["metadata"]["name"].endswith(("-chains-signing", "-quay-push"))] == []
+    # The production security stack: policies, Tracee Policies, the components' namespaces
+    assert prod.list("kyverno.io/v1", "clusterpolicies")["items"] == []
+    assert prod.list("tracee.aquasec.com/v1beta1", "policies")["items"] == []
+    for namespace in ("kyverno", "trivy-system", "tracee"):
+        assert prod.get_or_none("v1", "namespaces", namespace) is None, namespace
 
     again = ansible("playbooks/teardown.yml")
     assert again.rc == 0 and again.changed() == 0, again

@@ -34,6 +34,13 @@ from tests.lab.standins import harbor as standin  # noqa: E402  pylint: disable=
 PASSWORD = "Harbor-admin-pw-0"
 
 
+def with_(params, **changes):
+    """params with some options changed."""
+    merged = dict(params)
+    merged.update(changes)
+    return merged
+
+
 def serve(server):
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
@@ -314,16 +321,16 @@ def test_credential_is_write_only_and_never_returned(world):
     assert world.scanner("Clair")["access_credential"] == "adapter-secret-1"
     assert "adapter-secret-1" not in json.dumps(result) and "adapter-secret-1" not in json.dumps(manager.after)
     assert manager.after["access_credential"] == "(hidden) (changed)"
-    manager, _result = manage(Scanner, world, **dict(params, access_credential="adapter-secret-2"))
+    manager, _result = manage(Scanner, world, **with_(params, access_credential="adapter-secret-2"))
     assert not manager.changed  # on_create: an existing registration keeps its credential
     assert world.scanner("Clair")["access_credential"] == "adapter-secret-1"
     assert "adapter-secret-1" in manager.secret_values  # Harbor 2.12 returns it: masked in the module's output
-    manager, _result = manage(Scanner, world, **dict(params, access_credential="adapter-secret-2",
-                                                     update_credential="always"))
+    manager, _result = manage(Scanner, world, **with_(params, access_credential="adapter-secret-2",
+                                                      update_credential="always"))
     assert manager.actions == ["update scanner Clair (access_credential)"]
     assert world.scanner("Clair")["access_credential"] == "adapter-secret-2"
-    manager, _result = manage(Scanner, world, **dict(params, access_credential="adapter-secret-2",
-                                                     update_credential="always"))
+    manager, _result = manage(Scanner, world, **with_(params, access_credential="adapter-secret-2",
+                                                      update_credential="always"))
     assert not manager.changed  # Harbor 2.12 returns it, so it is compared
     manager, _result = manage(Scanner, world, **scanner_params(description="x"))
     assert world.scanner("Clair")["access_credential"] == "adapter-secret-2"  # sent back, kept
