@@ -7,7 +7,6 @@ cluster. If a lab helm binary is in the cache, the stand-in charts are also rend
 """
 
 import copy
-import glob
 import os
 import subprocess
 import sys
@@ -278,12 +277,16 @@ def test_digest_follows_the_chart_content(tmp_path):
     assert first != chartrepo.charts_digest(str(src), "/x/helm-1/helm")
 
 
-def _helm():
-    found = sorted(glob.glob(os.path.join(os.path.expanduser("~/.cache/devsecops-multicluster/bin/helm-*/helm"))))
-    return found[-1] if found else None
+@pytest.fixture(scope="module")
+def helm():
+    """The lab's pinned helm, as the lab gets it: tests/lab/build-helm.sh prints the cached binary (and builds it
+    from the pinned Go module the first time)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab", "build-helm.sh")
+    proc = subprocess.run([script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    assert proc.returncode == 0, "tests/lab/build-helm.sh failed: %s" % proc.stderr[-2000:]
+    return proc.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.skipif(_helm() is None, reason="no lab helm binary built yet (tests/lab/build-helm.sh)")
 @pytest.mark.parametrize("chart,values,expected", [
     ("kyverno", {}, {"ServiceAccount": {"kyverno-admission-controller", "kyverno-background-controller",
                                         "kyverno-cleanup-controller", "kyverno-reports-controller"},
@@ -301,10 +304,10 @@ def _helm():
      {"ConfigMap": {"rel-harbor-core", "rel-values"}, "Secret": {"rel-harbor-core"}}),
     ("harbor", {"existingSecretAdminPassword": "harbor-admin"}, {"ConfigMap": {"rel-harbor-core", "rel-values"}}),
 ])
-def test_charts_render_with_helm(tmp_path, chart, values, expected):
+def test_charts_render_with_helm(helm, tmp_path, chart, values, expected):
     values_file = tmp_path / "values.yaml"
     values_file.write_text(yaml.safe_dump(values))
-    out = subprocess.run([_helm(), "template", "rel", os.path.join(chartrepo.CHARTS_DIR, chart), "--namespace", "ns",
+    out = subprocess.run([helm, "template", "rel", os.path.join(chartrepo.CHARTS_DIR, chart), "--namespace", "ns",
                           "--values", str(values_file)], check=True, capture_output=True, text=True,
                          env=chartrepo.helm_env(str(tmp_path / "home"))).stdout
     docs = [d for d in yaml.safe_load_all(out) if d]
@@ -324,12 +327,11 @@ def test_charts_render_with_helm(tmp_path, chart, values, expected):
         assert core["data"]["EXT_ENDPOINT"] == "https://harbor.apps.lab"
 
 
-@pytest.mark.skipif(_helm() is None, reason="no lab helm binary built yet (tests/lab/build-helm.sh)")
-def test_package_once_per_content(tmp_path):
-    out, cached = chartrepo.package(_helm(), str(tmp_path))
+def test_package_once_per_content(helm, tmp_path):
+    out, cached = chartrepo.package(helm, str(tmp_path))
     assert not cached
     with open(os.path.join(out, "index.yaml")) as handle:
         index = chartrepo.load_index(handle.read())
     assert {name: (str(e[0]["version"]), str(e[0]["appVersion"])) for name, e in index["entries"].items()} == CHARTS
     assert all(e[0]["urls"] == ["%s-%s.tgz" % (name, e[0]["version"])] for name, e in index["entries"].items())
-    assert chartrepo.package(_helm(), str(tmp_path)) == (out, True)
+    assert chartrepo.package(helm, str(tmp_path)) == (out, True)
