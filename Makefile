@@ -16,7 +16,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help system-deps venv collection lab-bins lab-up lab-down lab-reset lab-status unit sanity lint integration molecule test demo clean
+.PHONY: help system-deps venv collection lab-bins lab-up lab-down lab-reset lab-status unit sanity lint integration molecule test bench demo clean
 
 help:
 	@echo "make demo   - build and start the lab, converge on it, say where to look"
@@ -73,7 +73,7 @@ lint: collection
 	@# a copy of this collection that molecule's prerun may have installed would shadow the working tree
 	rm -rf $(HOME)/.ansible/collections/ansible_collections/devsecops/multicluster
 	ansible-lint --offline --profile production
-	shellcheck tests/lab/build.sh tests/lab/build-helm.sh tests/*.sh .ci/run
+	shellcheck tests/lab/build.sh tests/lab/build-helm.sh tests/lab/build-kubectl.sh tests/*.sh .ci/run
 
 integration: collection
 	LAB_PYTHON=$(BIN)/python tests/with-lab.sh $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
@@ -84,11 +84,17 @@ molecule: collection
 test: unit sanity lint
 	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c '$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration && molecule test --all'
 
+# A benchmark, not a test (docs/performance.md): SCALE=2,4,10 for the spoke-count series, DOC=1 to write the table.
+bench: collection
+	$(BIN)/python -m tests.bench --scale $(or $(SCALE),2) $(if $(DOC),--doc)
+
 demo: collection
 	$(BIN)/python -m tests.lab up
 	ansible-playbook -i inventories/lab playbooks/site.yml
+	ansible-playbook -i inventories/lab playbooks/report.yml -e report_dir=$(CURDIR)/build/report
 	@$(BIN)/python -m tests.lab status
 	@$(BIN)/python -m tests.lab show
+	@echo "Posture report: $(CURDIR)/build/report/posture.html (JSON: build/report/posture.json)"
 	@echo "Look at: inventories/lab/hosts.yml (the inventory), .lab/kubeconfig (contexts lab-hub, lab-dev, lab-prod),"
 	@echo "         .lab/logs/ (apiserver and stand-in logs); 'make lab-down' stops the lab."
 

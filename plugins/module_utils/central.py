@@ -17,7 +17,7 @@ __metaclass__ = type
 import base64
 import copy
 
-from ansible_collections.devsecops.multicluster.plugins.module_utils.credentials import SECRET_REF, read_secret_ref
+from ansible_collections.devsecops.multicluster.plugins.module_utils.credentials import SECRET_REF, read_secret_ref, unb64
 from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestClient, RestError
 
 CENTRAL_OPTIONS = dict(
@@ -34,6 +34,7 @@ CENTRAL_OPTIONS = dict(
 )
 
 CRS_UNSUPPORTED = (404, 405, 501)
+CENTRAL_API = "platform.stackrox.io/v1alpha1"
 
 
 def central_option(required=True):
@@ -228,3 +229,53 @@ def health(cluster):
         "registered_with": cluster.get("initBundleId") or None,
         "sensor_version": (cluster.get("status") or {}).get("sensorVersion"),
     }
+
+
+def _conditions(obj):
+    """A resource's status conditions by type."""
+    return dict((c.get("type"), c) for c in (obj.get("status") or {}).get("conditions") or [])
+
+
+def discover_central(cluster, params):
+    """Central on this cluster (acs_central_info, the preflight): its resource, whether it is Deployed, its endpoint
+    (params endpoint, else the Route 'central' host with params port) and CA (params ca, else central-tls ca.pem);
+    a `problem` key while it is not usable. params: namespace, endpoint, port, ca."""
+    namespace = params["namespace"]
+    centrals = cluster.list(CENTRAL_API, "Central", namespace=namespace)
+    info = {"deployed": False, "ca": params.get("ca") or "", "password_secret": None}
+    if not centrals:
+        info["problem"] = "no Central resource in namespace %s" % namespace
+        return info
+    central = centrals[0]
+    spec = (central.get("spec") or {}).get("central") or {}
+    conditions = _conditions(central)
+    deployed = conditions.get("Deployed", {})
+    info["central"] = {"name": central["metadata"]["name"], "productVersion": (central.get("status") or {}).get(
+        "productVersion"), "conditions": list(conditions.values())}
+    info["deployed"] = deployed.get("status") == "True"
+    secret_name = (spec.get("adminPasswordSecret") or {}).get("name") or "central-htpasswd"
+    info["password_secret"] = {"namespace": namespace, "name": secret_name, "key": "password"}
+    if not info["deployed"]:
+        failed = [c for c in conditions.values() if c.get("type") in ("ReleaseFailed", "Irreconcilable")
+                  and c.get("status") == "True"]
+        info["problem"] = "Central %s/%s is not deployed yet (%s)" % (
+            namespace, central["metadata"]["name"],
+            "; ".join("%s: %s" % (c["type"], c.get("message") or c.get("reason")) for c in failed) or
+            "Deployed: %s" % (deployed.get("reason") or deployed.get("status") or "not reported"))
+        return info
+    if params.get("endpoint"):
+        info["endpoint"] = params["endpoint"]
+    else:
+        route = cluster.get("route.openshift.io/v1", "Route", "central", namespace)
+        host = (route or {}).get("spec", {}).get("host")
+        if not host:
+            info["problem"] = ("Central %s/%s has no Route 'central' with a host; enable "
+                               "spec.central.exposure.route or give endpoint" % (namespace, central["metadata"]["name"]))
+            return info
+        info["endpoint"] = "%s:%d" % (host, params["port"])
+    if not info["ca"]:
+        secret = cluster.get("v1", "Secret", "central-tls", namespace)
+        info["ca"] = unb64(((secret or {}).get("data") or {}).get("ca.pem"))
+        if not info["ca"]:
+            info["problem"] = "Secret %s/central-tls has no ca.pem yet" % namespace
+    return info

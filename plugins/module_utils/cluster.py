@@ -55,6 +55,8 @@ except ImportError:  # pragma: no cover - reported by Cluster.client
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "devsecops.multicluster"
 REQUEST_TIMEOUT = 60
+# Accept header of a metadata-only list (what the API server's metadata informers use).
+METADATA_ONLY = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
 
 CLUSTER_ARG_SPEC = dict(
     copy.deepcopy(AUTH_ARG_SPEC),
@@ -276,7 +278,8 @@ class Cluster(object):
             except (ResourceNotFoundError, ResourceNotUniqueError):
                 raise ClusterError(
                     "cluster %s: the API server does not serve %s (%s): the CustomResourceDefinition is "
-                    "missing; install the product or operator that provides it first" % (self.name, kind, api_version))
+                    "missing; install the product or operator that provides it first" % (self.name, kind, api_version),
+                    details={"served": False})
             except ClusterError:
                 raise
             except Exception as err:  # pylint: disable=broad-except
@@ -315,6 +318,24 @@ class Cluster(object):
         what = "%s list%s" % (kind, " in namespace %s" % namespace if namespace else "")
         result = self._call(what, resource.get, namespace=namespace, label_selector=label_selector)
         return self._to_dict(result).get("items") or []
+
+    def iterate(self, api_version, kind, namespace=None, label_selector=None, page_size=100, metadata_only=False):
+        """The objects of a list, fetched page by page (limit/continue) so large kinds (scan reports) never
+        arrive in one response. With metadata_only, the API server sends only each object's metadata
+        (PartialObjectMetadataList): a Secret's data never leaves it."""
+        resource = self.resource(api_version, kind)
+        what = "%s list%s" % (kind, " in namespace %s" % namespace if namespace else "")
+        kwargs = {"namespace": namespace, "label_selector": label_selector, "limit": page_size}
+        if metadata_only:
+            kwargs["header_params"] = {"Accept": METADATA_ONLY}
+        token = None
+        while True:
+            page = self._to_dict(self._call(what, resource.get, _continue=token, **kwargs)) or {}
+            for item in page.get("items") or []:
+                yield item
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return
 
     def create(self, api_version, kind, body, namespace=None):
         resource = self.resource(api_version, kind)

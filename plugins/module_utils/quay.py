@@ -30,6 +30,7 @@ QUAY_OPTIONS = dict(
     retries=dict(type="int", default=3),
 )
 
+QUAY_REGISTRY_API = "quay.redhat.com/v1"
 # What Quay's /api/v1/user/initialize gives the first user's token (endpoints/web.py).
 ADMIN_SCOPES = "org:admin repo:admin repo:create repo:read repo:write super:user user:admin user:read"
 
@@ -251,3 +252,49 @@ class Quay(object):
     def set_permission(self, namespace, repo, member, role):
         return self.call("PUT", "/api/v1/repository/%s/%s/permissions/user/%s"
                          % (_path(namespace), _path(repo), _path(member)), {"role": role})
+
+
+def _hostname(endpoint):
+    """host[:port] of an endpoint URL, port 443 left out."""
+    host = endpoint.split("://", 1)[-1].rstrip("/")
+    return host[:-4] if host.endswith(":443") else host
+
+
+def discover_registry(cluster, params):
+    """A QuayRegistry on this cluster (quay_registry_info, the preflight): whether it exists and is Available, its
+    endpoint (params endpoint, else status.registryEndpoint) and the CA to verify it with (params ca, else the
+    ConfigMap params ca_configmap); a `problem` key while it is not usable. params: name, namespace, endpoint, ca,
+    ca_configmap, quay_validate_certs."""
+    name, namespace = params["name"], params["namespace"]
+    info = {"exists": False, "available": False, "ca": params.get("ca") or ""}
+    if not info["ca"]:
+        ref = params["ca_configmap"]
+        configmap = cluster.get("v1", "ConfigMap", ref["name"], ref["namespace"])
+        info["ca"] = ((configmap or {}).get("data") or {}).get(ref.get("key") or "ca-bundle.crt") or ""
+    registry = cluster.get(QUAY_REGISTRY_API, "QuayRegistry", name, namespace)
+    if registry is None:
+        info["problem"] = "QuayRegistry %s/%s does not exist" % (namespace, name)
+        return info
+    status = registry.get("status") or {}
+    conditions = status.get("conditions") or []
+    by_type = dict((c.get("type"), c) for c in conditions)
+    available = by_type.get("Available", {})
+    info.update(exists=True, conditions=conditions, version=status.get("currentVersion") or None,
+                config_bundle_secret=(registry.get("spec") or {}).get("configBundleSecret"),
+                available=available.get("status") == "True")
+    endpoint = params.get("endpoint") or status.get("registryEndpoint")
+    if endpoint:
+        info["endpoint"] = endpoint if "://" in endpoint else "https://" + endpoint
+        info["hostname"] = _hostname(info["endpoint"])
+    if not info["available"]:
+        said = [c for c in conditions if c.get("message") and c.get("type") != "Available"]
+        info["problem"] = "QuayRegistry %s/%s is not available (%s)" % (
+            namespace, name, "; ".join("%s: %s" % (c["type"], c["message"]) for c in said) or
+            "Available: %s" % (available.get("message") or available.get("reason") or "not reported"))
+    elif not endpoint:
+        info["problem"] = "QuayRegistry %s/%s reports no registryEndpoint yet" % (namespace, name)
+    elif params["quay_validate_certs"] and not info["ca"]:
+        ref = params["ca_configmap"]
+        info["problem"] = "no CA to verify Quay with: ConfigMap %s/%s has no %s; give ca" % (
+            ref["namespace"], ref["name"], ref.get("key"))
+    return info

@@ -104,12 +104,10 @@ version:
   type: str
 """
 
+from ansible_collections.devsecops.multicluster.plugins.module_utils.central import discover_central as discover
 from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import cluster_argument_spec
-from ansible_collections.devsecops.multicluster.plugins.module_utils.credentials import unb64
 from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestClient, RestError
 from ansible_collections.devsecops.multicluster.plugins.module_utils.product import service_info_main
-
-API = "platform.stackrox.io/v1alpha1"
 
 
 def argument_spec():
@@ -121,52 +119,6 @@ def argument_spec():
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=900),
     )
-
-
-def _conditions(obj):
-    return dict((c.get("type"), c) for c in (obj.get("status") or {}).get("conditions") or [])
-
-
-def discover(cluster, params):
-    namespace = params["namespace"]
-    centrals = cluster.list(API, "Central", namespace=namespace)
-    info = {"deployed": False, "ca": params.get("ca") or "", "password_secret": None}
-    if not centrals:
-        info["problem"] = "no Central resource in namespace %s" % namespace
-        return info
-    central = centrals[0]
-    spec = (central.get("spec") or {}).get("central") or {}
-    conditions = _conditions(central)
-    deployed = conditions.get("Deployed", {})
-    info["central"] = {"name": central["metadata"]["name"], "productVersion": (central.get("status") or {}).get(
-        "productVersion"), "conditions": list(conditions.values())}
-    info["deployed"] = deployed.get("status") == "True"
-    secret_name = (spec.get("adminPasswordSecret") or {}).get("name") or "central-htpasswd"
-    info["password_secret"] = {"namespace": namespace, "name": secret_name, "key": "password"}
-    if not info["deployed"]:
-        failed = [c for c in conditions.values() if c.get("type") in ("ReleaseFailed", "Irreconcilable")
-                  and c.get("status") == "True"]
-        info["problem"] = "Central %s/%s is not deployed yet (%s)" % (
-            namespace, central["metadata"]["name"],
-            "; ".join("%s: %s" % (c["type"], c.get("message") or c.get("reason")) for c in failed) or
-            "Deployed: %s" % (deployed.get("reason") or deployed.get("status") or "not reported"))
-        return info
-    if params.get("endpoint"):
-        info["endpoint"] = params["endpoint"]
-    else:
-        route = cluster.get("route.openshift.io/v1", "Route", "central", namespace)
-        host = (route or {}).get("spec", {}).get("host")
-        if not host:
-            info["problem"] = ("Central %s/%s has no Route 'central' with a host; enable "
-                               "spec.central.exposure.route or give endpoint" % (namespace, central["metadata"]["name"]))
-            return info
-        info["endpoint"] = "%s:%d" % (host, params["port"])
-    if not info["ca"]:
-        secret = cluster.get("v1", "Secret", "central-tls", namespace)
-        info["ca"] = unb64(((secret or {}).get("data") or {}).get("ca.pem"))
-        if not info["ca"]:
-            info["problem"] = "Secret %s/central-tls has no ca.pem yet" % namespace
-    return info
 
 
 def answer(info, params):

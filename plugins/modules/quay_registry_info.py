@@ -128,10 +128,8 @@ config_bundle_secret:
 
 from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import cluster_argument_spec
 from ansible_collections.devsecops.multicluster.plugins.module_utils.product import service_info_main
-from ansible_collections.devsecops.multicluster.plugins.module_utils.quay import Quay
+from ansible_collections.devsecops.multicluster.plugins.module_utils.quay import Quay, discover_registry as discover
 from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestError
-
-API = "quay.redhat.com/v1"
 
 
 def argument_spec():
@@ -148,47 +146,6 @@ def argument_spec():
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=900),
     )
-
-
-def _hostname(endpoint):
-    host = endpoint.split("://", 1)[-1].rstrip("/")
-    return host[:-4] if host.endswith(":443") else host
-
-
-def discover(cluster, params):
-    name, namespace = params["name"], params["namespace"]
-    info = {"exists": False, "available": False, "ca": params.get("ca") or ""}
-    if not info["ca"]:
-        ref = params["ca_configmap"]
-        configmap = cluster.get("v1", "ConfigMap", ref["name"], ref["namespace"])
-        info["ca"] = ((configmap or {}).get("data") or {}).get(ref.get("key") or "ca-bundle.crt") or ""
-    registry = cluster.get(API, "QuayRegistry", name, namespace)
-    if registry is None:
-        info["problem"] = "QuayRegistry %s/%s does not exist" % (namespace, name)
-        return info
-    status = registry.get("status") or {}
-    conditions = status.get("conditions") or []
-    by_type = dict((c.get("type"), c) for c in conditions)
-    available = by_type.get("Available", {})
-    info.update(exists=True, conditions=conditions, version=status.get("currentVersion") or None,
-                config_bundle_secret=(registry.get("spec") or {}).get("configBundleSecret"),
-                available=available.get("status") == "True")
-    endpoint = params.get("endpoint") or status.get("registryEndpoint")
-    if endpoint:
-        info["endpoint"] = endpoint if "://" in endpoint else "https://" + endpoint
-        info["hostname"] = _hostname(info["endpoint"])
-    if not info["available"]:
-        said = [c for c in conditions if c.get("message") and c.get("type") != "Available"]
-        info["problem"] = "QuayRegistry %s/%s is not available (%s)" % (
-            namespace, name, "; ".join("%s: %s" % (c["type"], c["message"]) for c in said) or
-            "Available: %s" % (available.get("message") or available.get("reason") or "not reported"))
-    elif not endpoint:
-        info["problem"] = "QuayRegistry %s/%s reports no registryEndpoint yet" % (namespace, name)
-    elif params["quay_validate_certs"] and not info["ca"]:
-        ref = params["ca_configmap"]
-        info["problem"] = "no CA to verify Quay with: ConfigMap %s/%s has no %s; give ca" % (
-            ref["namespace"], ref["name"], ref.get("key"))
-    return info
 
 
 def answer(info, params):

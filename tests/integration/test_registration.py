@@ -130,6 +130,29 @@ class TestRegistration:
         assert run.rc == 0 and run.changed() == 0, run
         assert {spoke: argocd_token(hub, spoke) for spoke in SPOKES} == tokens
 
+    def test_aap_style_credentials_one_per_cluster_and_no_k8s_auth_leak(self, registered, ansible, lab, tmp_path):
+        """docs/aap.md: each cluster's token reaches the job as DEVSECOPS_CLUSTER_<HOST>_TOKEN (and its CA as a
+        file), read by one group_vars line; K8S_AUTH_* in the job's environment (what AAP's built-in Kubernetes
+        credential injects) point at nothing that works and must change nothing."""
+        inventory = tmp_path / "aap"
+        (inventory / "group_vars").mkdir(parents=True)
+        hosts = {name: {"group": "hub" if name == "lab-hub" else SPOKES[name], "cluster_api_url": info["server"]}
+                 for name, info in lab.clusters.items() if name in ("lab-hub",) + tuple(SPOKES)}
+        write_inventory(inventory / "hosts.yml", hosts)
+        (inventory / "group_vars" / "all.yml").write_text(
+            "__cluster_env: \"DEVSECOPS_CLUSTER_{{ inventory_hostname | upper | regex_replace('[^A-Z0-9]', '_') }}\"\n"
+            "cluster_api_token: \"{{ lookup('ansible.builtin.env', __cluster_env ~ '_TOKEN') }}\"\n"
+            "cluster_ca_cert: \"{{ lookup('ansible.builtin.env', __cluster_env ~ '_CA_FILE') }}\"\n")
+        env = {"K8S_AUTH_HOST": "https://127.0.0.1:1", "K8S_AUTH_API_KEY": "not-a-token-" * 3,
+               "K8S_AUTH_KUBECONFIG": str(tmp_path / "missing-kubeconfig"), "K8S_AUTH_VERIFY_SSL": "false"}
+        for name in hosts:
+            prefix = "DEVSECOPS_CLUSTER_" + name.upper().replace("-", "_")
+            env[prefix + "_TOKEN"] = lab.clusters[name]["admin_token"]
+            env[prefix + "_CA_FILE"] = lab.ca_file
+        run = ansible("playbooks/register_clusters.yml", inventory=str(inventory), env_extra=env)
+        assert run.rc == 0 and run.changed() == 0, run
+        assert set(run.recap) == set(SPOKES), run
+
     def test_check_mode_writes_nothing(self, registered, ansible, hub, dev):
         before = [o["metadata"]["resourceVersion"] for o in hub.list("v1", "secrets", namespace=RECORDS)["items"]]
         run = ansible("playbooks/register_clusters.yml", check=True)

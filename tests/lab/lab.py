@@ -64,6 +64,27 @@ def shared_crds_dir():
     return os.environ.get("DEVSECOPS_SHARED_CRDS", os.path.join(os.path.dirname(REPO), "shared", "crds"))
 
 
+# CRDs written for the lab (stand-ins of APIs that are not CRDs on a real cluster, e.g. OLM's aggregated
+# packages.operators.coreos.com), laid out like ../shared/crds: <group>/<plural>.yaml.
+LAB_CRDS_DIR = os.path.join(HERE, "crds")
+# A default StorageClass, as OpenShift installs one on every cloud platform (gp3-csi on AWS, ...): the
+# collection's products claim volumes from it (Central's database, Quay's, NooBaa's) and preflight checks it.
+DEFAULT_STORAGE_CLASS = "lab-local"
+
+
+def crd_dirs():
+    """(directory, devsecops.lab/source label) of every CRD the lab installs."""
+    return ((shared_crds_dir(), "shared-crds"), (LAB_CRDS_DIR, "standin"))
+
+
+def default_storage_class():
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": DEFAULT_STORAGE_CLASS,
+                         "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "kubernetes.io/no-provisioner", "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer"}
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -189,7 +210,8 @@ class Lab:
         if self.running():
             print("lab: already running (%s)" % ", ".join(self.clusters))
             added = [self._add_central_ports(), self._add_quay_ports(), self._add_harbor_ports(),
-                     self._add_ingress_cas(), self._add_chart_repository()]
+                     self._add_ingress_cas(), self._add_chart_repository(), self._add_lab_crds(),
+                     self._add_default_storage_classes()]
             if any(added):
                 # started by an older tests/lab: give it the ACS, Quay and Harbor ports, the ingress CAs and
                 # stand-ins that serve them
@@ -373,6 +395,31 @@ class Lab:
             self._seed_ingress_ca(cluster)
         return bool(missing)
 
+    def _add_lab_crds(self):
+        """Give every cluster of a running older lab the lab's own CRDs (tests/lab/crds); True if any was added."""
+        wanted = [crd for crd in self._crd_documents() if crd["metadata"]["labels"]["devsecops.lab/source"] != "shared-crds"]
+        added = False
+        for cluster in self.clusters:
+            kube = self.kube(cluster)
+            missing = [crd for crd in wanted if kube.get_or_none(
+                "apiextensions.k8s.io/v1", "customresourcedefinitions", crd["metadata"]["name"]) is None]
+            for crd in missing:
+                kube.apply("apiextensions.k8s.io/v1", "customresourcedefinitions", crd)
+            if missing:
+                before = self.clusters[cluster].get("crds", 0)
+                self._wait_crds(cluster, set(c["metadata"]["name"] for c in missing))
+                self.clusters[cluster]["crds"] = before + len(missing)
+                added = True
+        return added
+
+    def _add_default_storage_classes(self):
+        """Give every cluster of a running older lab its default StorageClass; True if any was added."""
+        missing = [c for c in self.clusters if self.kube(c).get_or_none(
+            "storage.k8s.io/v1", "storageclasses", DEFAULT_STORAGE_CLASS) is None]
+        for cluster in missing:
+            self.kube(cluster).apply("storage.k8s.io/v1", "storageclasses", default_storage_class())
+        return bool(missing)
+
     def _wait_etcd(self, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -416,6 +463,21 @@ class Lab:
             "harbor_adapter_port": free_port(),
         }
         self.save()
+
+    def kill_apiserver(self, cluster):
+        """SIGKILL one cluster's apiserver (fault tests); start_apiserver brings it back on the same data."""
+        pid = self.state.get("pids", {}).pop("apiserver-" + cluster, None)
+        if pid and self._alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self._alive(pid):
+                time.sleep(0.1)
+        self.save()
+
+    def start_apiserver(self, cluster):
+        """Start one cluster's apiserver again (after kill_apiserver) and wait until it is ready."""
+        self._start_apiserver(cluster)
+        self._ready(cluster, timeout=120)
 
     def _start_apiserver(self, cluster):
         info = self.clusters[cluster]
@@ -464,40 +526,44 @@ class Lab:
         ])
 
     # -- CRDs and seeds ------------------------------------------------------
+    @staticmethod
+    def _crd_files():
+        """(source label, directory, file name) of every CRD file, in a stable order."""
+        found = []
+        for directory, source in crd_dirs():
+            for root, _dirs, files in sorted(os.walk(directory)):
+                found.extend((source, root, filename) for filename in sorted(files) if filename.endswith(".yaml"))
+        return found
+
     def _crd_documents(self):
-        """The upstream CRDs as the lab installs them (conversion CA filled in)."""
+        """The upstream CRDs and the lab's own as the lab installs them (conversion CA filled in)."""
         crd_dir = shared_crds_dir()
         if not os.path.isdir(crd_dir):
             raise RuntimeError("lab: CRD directory %s not found (set DEVSECOPS_SHARED_CRDS)" % crd_dir)
         with open(self.ca_file, "rb") as handle:
             ca_bundle = base64.b64encode(handle.read()).decode()
         docs = []
-        for root, _dirs, files in sorted(os.walk(crd_dir)):
-            for filename in sorted(files):
-                if not filename.endswith(".yaml"):
-                    continue
-                with open(os.path.join(root, filename)) as handle:
-                    crd = yaml.load(handle, Loader=YAML_LOADER)
-                crd["metadata"] = {"name": crd["metadata"]["name"],
-                                   "labels": {"devsecops.lab/source": "shared-crds"}}
-                crd.pop("status", None)
-                webhook = (crd["spec"].get("conversion") or {}).get("webhook") or {}
-                if webhook.get("clientConfig") is not None and b"CERTIFICATE" not in base64.b64decode(
-                        webhook["clientConfig"].get("caBundle") or ""):
-                    # cert-manager injects this on a real cluster; the apiserver refuses to
-                    # establish the CRD without it. Conversion itself is never called: the
-                    # collection uses storage versions only.
-                    webhook["clientConfig"]["caBundle"] = ca_bundle
-                docs.append(crd)
+        for source, root, filename in self._crd_files():
+            with open(os.path.join(root, filename)) as handle:
+                crd = yaml.load(handle, Loader=YAML_LOADER)
+            crd["metadata"] = {"name": crd["metadata"]["name"], "labels": {"devsecops.lab/source": source}}
+            crd.pop("status", None)
+            webhook = (crd["spec"].get("conversion") or {}).get("webhook") or {}
+            if webhook.get("clientConfig") is not None and b"CERTIFICATE" not in base64.b64decode(
+                    webhook["clientConfig"].get("caBundle") or ""):
+                # cert-manager injects this on a real cluster; the apiserver refuses to
+                # establish the CRD without it. Conversion itself is never called: the
+                # collection uses storage versions only.
+                webhook["clientConfig"]["caBundle"] = ca_bundle
+            docs.append(crd)
         return docs
 
     def _crd_template_file(self):
         """Cache file of the CRDs as etcd stores them, keyed by the CRD files and the binaries."""
         digest = hashlib.sha256(os.path.basename(self.state["bin"]).encode())
-        for root, _dirs, files in sorted(os.walk(shared_crds_dir())):
-            for filename in sorted(files):
-                with open(os.path.join(root, filename), "rb") as handle:
-                    digest.update(filename.encode() + handle.read())
+        for _source, root, filename in self._crd_files():
+            with open(os.path.join(root, filename), "rb") as handle:
+                digest.update(filename.encode() + handle.read())
         return os.path.join(cache_dir(), "crd-template-%s.json" % digest.hexdigest()[:16])
 
     def _etcd(self, verb, payload):
@@ -545,15 +611,10 @@ class Lab:
         for cluster in clusters:
             self._wait_crds(cluster, set(template))
 
-    @staticmethod
-    def _crd_names_from_files():
+    @classmethod
+    def _crd_names_from_files(cls):
         """CRD names are <plural>.<group>, and the files are <group>/<plural>.yaml."""
-        names = []
-        for root, _dirs, files in os.walk(shared_crds_dir()):
-            for filename in files:
-                if filename.endswith(".yaml"):
-                    names.append("%s.%s" % (filename[:-5], os.path.basename(root)))
-        return names
+        return ["%s.%s" % (filename[:-5], os.path.basename(root)) for _source, root, filename in cls._crd_files()]
 
     def _wait_crds(self, cluster, wanted):
         kube = self.kube(cluster)
@@ -635,6 +696,7 @@ class Lab:
                                                "address": "%s.%s.svc:50051" % (name, source["namespace"]),
                                                "lastConnect": now}},
             }, namespace=source["namespace"], subresource="status")
+        kube.apply("storage.k8s.io/v1", "storageclasses", default_storage_class())
         self._seed_ingress_ca(cluster)
 
     # -- stand-ins -------------------------------------------------------------

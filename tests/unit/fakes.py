@@ -16,16 +16,19 @@ class FakeCluster:
     """Objects keyed by (kind, namespace, name); records every write in `writes`.
 
     `on_get` hooks let a test change the world between reads (an operator progressing).
-    `served` limits which kinds discovery knows, to exercise missing-CRD paths.
+    `served` limits which kinds discovery knows, to exercise missing-CRD paths; `forbidden` lists
+    kinds whose reads are refused (HTTP 403).
     """
 
-    def __init__(self, name="hub", served=None):
+    def __init__(self, name="hub", served=None, forbidden=()):
         self.name = name
         self.objects = {}
         self.writes = []
         self.on_get = []
         self.served = served
+        self.forbidden = set(forbidden)
         self.reads = 0
+        self.listed = []
 
     def add(self, obj):
         meta = obj["metadata"]
@@ -37,11 +40,18 @@ class FakeCluster:
 
     def resource(self, api_version, kind):
         if self.served is not None and kind not in self.served:
-            raise ClusterError("cluster %s: the API server does not serve %s (%s)" % (self.name, kind, api_version))
+            raise ClusterError("cluster %s: the API server does not serve %s (%s)" % (self.name, kind, api_version),
+                               details={"served": False})
         return kind
+
+    def _refuse(self, kind):
+        if kind in self.forbidden:
+            raise ClusterError("cluster %s: permission denied (HTTP 403) on %s list: %s is forbidden" % (
+                self.name, kind, kind.lower()), details={"status": 403})
 
     def get(self, api_version, kind, name, namespace=None):
         self.resource(api_version, kind)
+        self._refuse(kind)
         self.reads += 1
         for hook in list(self.on_get):
             hook(self, kind, name, namespace)
@@ -50,6 +60,7 @@ class FakeCluster:
 
     def list(self, api_version, kind, namespace=None, label_selector=None):
         self.resource(api_version, kind)
+        self._refuse(kind)
         items = []
         for (k, ns, _n), obj in sorted(self.objects.items(), key=lambda kv: str(kv[0])):
             if k != kind or (namespace and ns != namespace):
@@ -60,6 +71,15 @@ class FakeCluster:
                     continue
             items.append(copy.deepcopy(obj))
         return items
+
+    def iterate(self, api_version, kind, namespace=None, label_selector=None, page_size=100, metadata_only=False):
+        """Like Cluster.iterate; metadata_only strips everything but metadata, as the API server does."""
+        self._refuse(kind)
+        self.listed.append((kind, namespace, label_selector, metadata_only))
+        for obj in self.list(api_version, kind, namespace=namespace, label_selector=label_selector):
+            if metadata_only:
+                obj = {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": obj["metadata"]}
+            yield obj
 
     def create(self, api_version, kind, body, namespace=None):
         self.resource(api_version, kind)

@@ -17,6 +17,13 @@ succeeds, as documented by OLM (operator-framework docs: "Subscription", "Instal
   ``state: AtLatestKnown`` on the Subscription.
 * A channel change on an installed Subscription produces a new InstallPlan for the new head
   (an upgrade); the replaced CSV is removed once the new one succeeds.
+* OLM's package server: every CatalogSource gets one PackageManifest
+  (``packages.operators.coreos.com/v1``, in the catalog's namespace, name = package) per package
+  the catalog holds - ``status.catalogSource``/``catalogSourceNamespace``/``catalogSourceDisplayName``/
+  ``catalogSourcePublisher``, ``packageName``, ``defaultChannel``, ``channels[{name, currentCSV,
+  currentCSVDesc, entries}]`` and the labels ``catalog``/``catalog-namespace`` - kept in step with the
+  catalog and removed with it. On a real cluster this is an aggregated API computed from the catalog's
+  registry; the lab serves it through a CRD of its own (``tests/lab/crds``), see the note there.
 
 Failure injection for tests: a ConfigMap ``devsecops-lab-olm-faults`` in
 ``openshift-marketplace`` whose keys are package names and whose values are YAML
@@ -32,6 +39,7 @@ from tests.lab.kube import KubeError
 from tests.lab.standins.runtime import LOG, now_iso
 
 OLM = "operators.coreos.com/v1alpha1"
+PACKAGES = "packages.operators.coreos.com/v1"
 FAULTS = ("openshift-marketplace", "devsecops-lab-olm-faults")
 STEP = 0.3  # seconds between CSV phases
 RETRY = 2.0  # seconds between looks at a failed CSV
@@ -49,7 +57,35 @@ class OLMStandin:
 
     def watches(self):
         return [(OLM, "subscriptions", self.on_subscription),
-                (OLM, "installplans", self.on_installplan)]
+                (OLM, "installplans", self.on_installplan),
+                (OLM, "catalogsources", self.on_catalogsource)]
+
+    # -- the package server ------------------------------------------------------
+    def on_catalogsource(self, event, source):
+        """Keep the catalog's PackageManifests in step with what it holds (none once it is gone)."""
+        meta = source["metadata"]
+        gone = event == "DELETED" or bool(meta.get("deletionTimestamp"))
+        desired = {} if gone else dict((m["metadata"]["name"], m) for m in package_manifests(self.catalog, source))
+        try:
+            existing = self.kube.list(PACKAGES, "packagemanifests", namespace=meta["namespace"],
+                                      label_selector="catalog=%s" % meta["name"])["items"]
+        except KubeError as err:
+            if err.status != 404:
+                raise
+            LOG.warning("%s: no %s API (the lab's CRD from tests/lab/crds is missing): no PackageManifests for "
+                        "CatalogSource %s/%s", self.kube.name, PACKAGES, meta["namespace"], meta["name"])
+            return
+        current = dict((m["metadata"]["name"], m) for m in existing)
+        for name, manifest in desired.items():
+            have = current.get(name)
+            if have is None or have.get("status") != manifest["status"] or \
+                    have["metadata"].get("labels") != manifest["metadata"]["labels"]:
+                self.kube.apply(PACKAGES, "packagemanifests", manifest, namespace=meta["namespace"])
+        for name in set(current) - set(desired):
+            self.kube.delete(PACKAGES, "packagemanifests", name, meta["namespace"])
+        if set(desired) != set(current):
+            LOG.info("%s: CatalogSource %s/%s serves %d package(s)", self.kube.name, meta["namespace"], meta["name"],
+                     len(desired))
 
     # -- Subscriptions -------------------------------------------------------
     def _condition(self, sub, ctype, reason, message):
@@ -308,3 +344,44 @@ class OLMStandin:
                                   for crd in [o["name"] for o in csv["spec"]["customresourcedefinitions"].get("owned", [])]],
         }}, namespace=namespace, subresource="status")
         LOG.info("%s: CSV %s/%s -> %s", self.kube.name, namespace, name, phase)
+
+
+def _csv_version(csv):
+    return (csv.split(".v", 1)[1] if ".v" in csv else "0.0.0").split("-")[0]
+
+
+def package_manifests(catalog, source):
+    """The PackageManifests OLM's package server shows for a CatalogSource: one per package of the catalog of
+    that name in tests/lab/catalog.yaml (none for a catalog the lab does not know)."""
+    meta, spec = source["metadata"], source.get("spec") or {}
+    info = catalog["catalogs"].get(meta["name"]) or {}
+    display = spec.get("displayName") or info.get("display_name") or meta["name"]
+    publisher = spec.get("publisher") or info.get("publisher") or ""
+    manifests = []
+    for name, package in sorted(catalog["packages"].items()):
+        if package["catalog"] != meta["name"]:
+            continue
+        modes = [{"type": mode, "supported": mode in package["install_modes"]}
+                 for mode in ("OwnNamespace", "SingleNamespace", "MultiNamespace", "AllNamespaces")]
+        channels = [{
+            "name": channel, "currentCSV": csv,
+            "currentCSVDesc": {"displayName": name, "version": _csv_version(csv), "provider": {"name": publisher},
+                               "installModes": modes,
+                               "customresourcedefinitions": {"owned": [{"name": crd, "version": "v1"}
+                                                                       for crd in package["owned_crds"]]}},
+            "entries": [{"name": csv, "version": _csv_version(csv)}],
+        } for channel, csv in package["channels"].items()]
+        manifests.append({
+            "apiVersion": PACKAGES, "kind": "PackageManifest",
+            "metadata": {"name": name, "namespace": meta["namespace"],
+                         # the package server also shows "provider: Red Hat", which no stored object may carry
+                         "labels": {"catalog": meta["name"], "catalog-namespace": meta["namespace"],
+                                    "operatorframework.io/arch.amd64": "supported",
+                                    "operatorframework.io/os.linux": "supported"}},
+            "spec": {},
+            "status": {"catalogSource": meta["name"], "catalogSourceDisplayName": display,
+                       "catalogSourcePublisher": publisher, "catalogSourceNamespace": meta["namespace"],
+                       "provider": {"name": publisher}, "packageName": name, "channels": channels,
+                       "defaultChannel": package["default_channel"]},
+        })
+    return manifests
