@@ -76,13 +76,13 @@ lint: collection
 	shellcheck tests/lab/build.sh tests/lab/build-helm.sh tests/lab/build-kubectl.sh tests/*.sh .ci/run
 
 integration: collection
-	LAB_PYTHON=$(BIN)/python tests/with-lab.sh $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+	LAB_PYTHON=$(BIN)/python tests/with-lab.sh $(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests/integration
 
 molecule: collection
 	LAB_PYTHON=$(BIN)/python tests/with-lab.sh molecule test --all
 
 test: unit sanity lint
-	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c '$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration && molecule test --all'
+	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c '$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests/integration && molecule test --all'
 
 # A benchmark, not a test (docs/performance.md): SCALE=2,4,10 for the spoke-count series, DOC=1 to write the table.
 bench: collection

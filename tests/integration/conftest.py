@@ -128,7 +128,7 @@ def lab_inventory(tmpdir):
 
 @pytest.fixture(scope="session")
 def ansible(lab, secrets, tmp_path_factory):
-    """ansible_playbook(playbook, inventory=None, extra_vars=None, check=False, ...) -> Run."""
+    """ansible_playbook(playbook, inventory=None, extra_vars=None, check=False, limit=None, tags=None, ...) -> Run."""
     tmpdir = tmp_path_factory.mktemp("ansible")
     env = dict(os.environ)
     env.update({
@@ -147,7 +147,7 @@ def ansible(lab, secrets, tmp_path_factory):
     counter = [0]
     default_inventory = lab_inventory(tmpdir)
 
-    def run(playbook, inventory=None, extra_vars=None, check=False, diff=False, limit=None,
+    def run(playbook, inventory=None, extra_vars=None, check=False, diff=False, limit=None, tags=None,
             verbosity=0, env_extra=None):
         counter[0] += 1
         path = playbook if os.path.isabs(playbook) else (
@@ -163,6 +163,8 @@ def ansible(lab, secrets, tmp_path_factory):
             argv.append("--diff")
         if limit:
             argv += ["--limit", limit]
+        if tags:
+            argv += ["--tags", tags]
         if verbosity:
             argv.append("-" + "v" * verbosity)
         run_env = dict(env, **(env_extra or {}))
