@@ -292,3 +292,26 @@ def test_an_unreachable_and_a_forbidden_cluster_do_not_stop_the_report(platform,
     assert clusters["lab-prod"]["state"] == "critical" and clusters["lab-prod"]["policies"]["totals"]["fail"] == 3
     assert data["summary"]["states"]["unreachable"] == 1
     assert "lab-gone" in page and "unreachable" in page and "HTTP 403" in page
+
+
+def test_verify_names_the_cluster_and_the_component_that_is_not_healthy(platform, ansible, prod):
+    """site.yml's last play on its own: a converged platform verifies; a Subscription of the collection that OLM
+    cannot resolve fails the run naming the cluster and the Subscription; the other clusters still verify."""
+    run = ansible("playbooks/verify.yml")
+    assert run.rc == 0 and run.changed() == 0, run
+    assert set(run.recap) == {"lab-hub", "lab-dev", "lab-prod"}, run
+    broken = {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "Subscription",
+              "metadata": {"name": "no-such-operator", "namespace": "openshift-operators",
+                           "labels": {"app.kubernetes.io/managed-by": "devsecops.multicluster"}},
+              "spec": {"name": "no-such-operator", "channel": "stable", "source": "redhat-operators",
+                       "sourceNamespace": "openshift-marketplace"}}
+    prod.create("operators.coreos.com/v1alpha1", "subscriptions", broken, namespace="openshift-operators")
+    try:
+        failed = ansible("playbooks/verify.yml")
+    finally:
+        prod.delete("operators.coreos.com/v1alpha1", "subscriptions", "no-such-operator",
+                    namespace="openshift-operators")
+    assert failed.rc != 0, failed
+    assert failed.failed("lab-prod") == 1 and failed.failed("lab-hub") == 0 and failed.failed("lab-dev") == 0, failed
+    assert "cluster lab-prod: not healthy after the converge: Subscription openshift-operators/no-such-operator" \
+        in failed.output, failed
