@@ -73,7 +73,7 @@ lint: collection
 	@# a copy of this collection that molecule's prerun may have installed would shadow the working tree
 	rm -rf $(HOME)/.ansible/collections/ansible_collections/devsecops/multicluster
 	ansible-lint --offline --profile production
-	shellcheck tests/lab/build.sh tests/lab/build-helm.sh tests/lab/build-kubectl.sh tests/*.sh .ci/run
+	shellcheck -x tests/lab/build.sh tests/lab/build-helm.sh tests/lab/build-kubectl.sh tests/lab/gocache.sh tests/*.sh .ci/*
 
 integration: collection
 	LAB_PYTHON=$(BIN)/python tests/with-lab.sh $(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests/integration

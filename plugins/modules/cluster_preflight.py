@@ -23,7 +23,7 @@ description:
   - C(rights) - a C(SelfSubjectAccessReview) (C(authorization.k8s.io/v1)) for each entry of I(access) says
     the identity is allowed.
   - C(versions) - the Kubernetes C(gitVersion) is within I(kubernetes_version), and the OpenShift version
-    (ClusterVersion C(version): the newest C(Completed) entry of C(status.history), else
+    (ClusterVersion C(version) - the newest C(Completed) entry of C(status.history), else
     C(status.desired.version)) within I(openshift_version).
   - C(olm) - the CRDs of OLM (subscriptions, clusterserviceversions, catalogsources) are present and
     Established, and every CatalogSource named in I(packages) exists and, where it reports

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the lab's single-binary Go builds (build-helm.sh, build-kubectl.sh): the Go environment,
 # a cache directory outside the repository keyed by the calling script, its module's pins and the Go
 # version (so one binary's bump never rebuilds another), a lock so parallel callers build once, and
