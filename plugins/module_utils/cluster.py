@@ -331,8 +331,7 @@ class Cluster(object):
         token = None
         while True:
             page = self._to_dict(self._call(what, resource.get, _continue=token, **kwargs)) or {}
-            for item in page.get("items") or []:
-                yield item
+            yield from page.get("items") or []
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return

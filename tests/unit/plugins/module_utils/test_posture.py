@@ -372,7 +372,10 @@ def test_iterate_turns_a_403_into_a_cluster_error_with_the_status():
     err = ApiException(status=403, reason="Forbidden")
     err.body = json.dumps({"kind": "Status", "message": "policyreports is forbidden"}).encode()
     resource = PagedResource([])
-    resource.get = lambda **kwargs: (_ for _ in ()).throw(api_exception(err))
+
+    def refuse(**kwargs):
+        raise api_exception(err)
+    resource.get = refuse
     cluster = Cluster(Module(), client=Client(resource))
     with pytest.raises(ClusterError) as caught:
         list(cluster.iterate("wgpolicyk8s.io/v1alpha2", "PolicyReport"))
@@ -387,9 +390,11 @@ CENTRAL = {"status": "collected", "message": "", "clusters": [
      "last_contact": "2026-06-01T11:59:00Z"}]}
 
 
-def entries(central=CENTRAL):
+def entries(central=None):
+    """The report's input: hub (Central answering with `central`, default CENTRAL), dev unreachable, prod."""
     return [
-        {"name": "hub", "groups": ["hub"], "posture": collect(hub(), sections=ALL, now=NOW), "acs": central},
+        {"name": "hub", "groups": ["hub"], "posture": collect(hub(), sections=ALL, now=NOW),
+         "acs": CENTRAL if central is None else central},
         {"name": "dev", "groups": ["development"], "posture": None,
          "error": "cluster dev: API server at https://127.0.0.1:1 unreachable while accessing Namespace list: connection refused"},
         {"name": "prod", "groups": ["production"], "posture": collect(production(), now=NOW)},

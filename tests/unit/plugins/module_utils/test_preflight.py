@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from kubernetes.client.rest import ApiException
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
-from urllib3.exceptions import MaxRetryError, NewConnectionError, SSLError
+from urllib3.exceptions import MaxRetryError, SSLError
 
 from ansible_collections.devsecops.multicluster.plugins.module_utils import preflight as pf
 from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster import ClusterError
