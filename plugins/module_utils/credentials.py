@@ -77,12 +77,18 @@ def fingerprint(token):
 
 
 def ensure_namespace(cluster, name):
-    """Create the namespace (labelled as ours) unless it exists."""
-    if cluster.get("v1", "Namespace", name) is None:
+    """Create the namespace (labelled as ours) unless it exists. Several clusters' runs write records on the
+    hub at the same time: a namespace another run created in between (HTTP 409) is there, not a failure."""
+    if cluster.get("v1", "Namespace", name) is not None:
+        return False
+    try:
         cluster.create("v1", "Namespace", {"apiVersion": "v1", "kind": "Namespace",
                                            "metadata": {"name": name, "labels": managed_labels()}})
-        return True
-    return False
+    except ClusterError as err:
+        if err.details.get("status") == 409:
+            return False
+        raise
+    return True
 
 
 # Options naming a Secret whose key holds a credential (the token, the password of a product's API).
@@ -123,12 +129,13 @@ def annotation(record, key, default=None):
 
 
 def write_record(hub, old, body):
-    """Create the record, or replace its annotations and data; the namespace is created if needed."""
+    """Create the record, or set its labels and replace its annotations and data (a merge patch: None removes a
+    key); the namespace is created if needed."""
     meta = body["metadata"]
     ensure_namespace(hub, meta["namespace"])
     if old is None:
         return hub.create("v1", "Secret", body, meta["namespace"])
-    patch = {"metadata": {"annotations": meta["annotations"]}, "data": body["data"]}
+    patch = {"metadata": {"labels": meta["labels"], "annotations": meta["annotations"]}, "data": body["data"]}
     return hub.patch("v1", "Secret", meta["name"], patch, meta["namespace"])
 
 

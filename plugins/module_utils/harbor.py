@@ -13,7 +13,7 @@ Ansible variables. Several sources may be given; they are tried in order until H
 Paths, payloads and status codes follow Harbor 2.12's swagger (api/v2.0/swagger.yaml): scanner
 registrations (C(/scanners), C(/scanners/ping), C(PATCH /scanners/{id}) to set the system default),
 projects addressed by name (header C(X-Is-Resource-Name: true)) with their string metadata, the
-project-level scanner and the scan-all schedule.
+project-level scanner, the scan-all schedule and a user's password (C(PUT /users/{user_id}/password)).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -123,6 +123,24 @@ class Harbor(object):
     def has_credentials(self):
         return bool(self.options.get("password") or self.options.get("password_secret"))
 
+    def _login(self, source, headers):
+        """Harbor's view of the user these headers authenticate (and use them from now on), or the HTTP status
+        of the refusal (401, 403); other failures raise."""
+        try:
+            user = self.rest.request("GET", API + "/users/current", headers=headers, ok=(200,))[1]
+        except RestError as err:
+            if err.status in (401, 403):
+                return None, err.status
+            raise
+        self.rest.headers.update(headers)
+        self.auth_source = source
+        self.user = user if isinstance(user, dict) else {}
+        return self.user, None
+
+    def login(self, password, source):
+        """Use this password if Harbor accepts it: Harbor's view of the user, or None when Harbor refuses it."""
+        return self._login(source, self._basic(password))[0]
+
     def authenticate(self):
         """Use the first password Harbor accepts; returns Harbor's view of the user."""
         problems = []
@@ -130,17 +148,11 @@ class Harbor(object):
             if headers is None:
                 problems.append(problem)
                 continue
-            try:
-                user = self.rest.request("GET", API + "/users/current", headers=headers, ok=(200,))[1]
-            except RestError as err:
-                if err.status in (401, 403):
-                    problems.append("%s for user %s was refused (HTTP %s)" % (source, self.username, err.status))
-                    continue
-                raise
-            self.rest.headers.update(headers)
-            self.auth_source = source
-            self.user = user if isinstance(user, dict) else {}
-            return self.user
+            user, refused = self._login(source, headers)
+            if user is None:
+                problems.append("%s for user %s was refused (HTTP %s)" % (source, self.username, refused))
+                continue
+            return user
         if not problems:
             raise RestError("Harbor %s: no credential given (password or password_secret)" % self.endpoint)
         raise RestError("Harbor %s: authentication failed: %s" % (self.endpoint, "; ".join(problems)), 401)
@@ -148,6 +160,16 @@ class Harbor(object):
     @property
     def is_admin(self):
         return bool((self.user or {}).get("sysadmin_flag"))
+
+    def change_password(self, user_id, old, new):
+        """PUT /users/{user_id}/password, sent once: a retry after a change Harbor made but did not confirm would
+        be refused (the old password no longer holds), so the caller asks Harbor which password it accepts."""
+        retries, self.rest.retries = self.rest.retries, 0
+        try:
+            return self.call("PUT", "/users/%s/password" % _name(user_id), {"old_password": old, "new_password": new},
+                             ok=(200,))
+        finally:
+            self.rest.retries = retries
 
     def call(self, method, path, body=None, query=None, headers=None, ok=(200, 201)):
         return self.rest.request(method, API + path, body=body, query=query, headers=headers, ok=ok)[1]

@@ -10,6 +10,8 @@
 * `Project` - a project with its metadata (C(public), C(auto_scan) = scan on push, C(prevent_vul) +
   C(severity)) and optionally its own scanner; absent deletes an empty project.
 * `ScanAll` - the scan-all schedule.
+* `AdminPassword` - the admin's password, kept in a record on the hub (DESIGN section 5): minted once, reused,
+  rotated through C(PUT /users/{user_id}/password) without ever losing a password Harbor may hold.
 
 The access credential of a scanner registration is write-only for the collection: Harbor 2.12 still
 returns it from GET (it is never put in results, diffs or messages), later Harbor releases (2.14.4,
@@ -23,7 +25,22 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import secrets
+import string
 
+from ansible_collections.devsecops.multicluster.plugins.module_utils.credentials import (
+    ANNOTATION,
+    KIND_LABEL,
+    annotation,
+    b64,
+    fingerprint,
+    iso,
+    parse_rfc3339,
+    record_body,
+    unb64,
+    utcnow,
+    write_record,
+)
 from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor import TRIVY, scanner_url
 from ansible_collections.devsecops.multicluster.plugins.module_utils.product import ProductError
 from ansible_collections.devsecops.multicluster.plugins.module_utils.product import run as product_run
@@ -481,3 +498,260 @@ class ScanAll(_Manager):
 
     def absent(self):
         return self.present()
+
+
+# -- the admin password --------------------------------------------------------------------------------
+PASSWORD_LENGTH = 32
+PASSWORD_ALPHABET = string.ascii_letters + string.digits
+# What Harbor requires of a password (server/v2.0/handler/user.go requireValidSecret).
+PASSWORD_RULES = (("upper-case letter", re.compile(r"[A-Z]")), ("lower-case letter", re.compile(r"[a-z]")),
+                  ("digit", re.compile(r"[0-9]")))
+PASSWORD_KEY = "password"
+PENDING_KEY = "pending"
+USERNAME_KEY = "username"
+ADMIN_PURPOSE = "harbor-admin"
+ADMIN_KIND = "harbor-admin-password"
+NEW = "(a new password)"
+
+
+def password_problem(password):
+    """Why Harbor would refuse this password (8 to 128 characters with at least one upper-case letter, one
+    lower-case letter and one digit), or None."""
+    text = password or ""
+    if not 8 <= len(text) <= 128:
+        return "it has %d characters, not 8 to 128" % len(text)
+    missing = [what for what, rule in PASSWORD_RULES if not rule.search(text)]
+    return "it has no %s" % " and no ".join(missing) if missing else None
+
+
+def new_password(length=PASSWORD_LENGTH):
+    """A random password of letters and digits that Harbor accepts: drawn again until it has an upper-case letter,
+    a lower-case letter and a digit, so every such password is equally likely."""
+    while True:
+        candidate = "".join(secrets.choice(PASSWORD_ALPHABET) for _position in range(length))
+        if password_problem(candidate) is None:
+            return candidate
+
+
+class AdminPassword(_Manager):
+    """The password of a Harbor user (the admin by default), kept in a record on the hub.
+
+    Minted once - Harbor takes it at its first start from the Secret the chart reads, so minting needs no
+    Harbor - and reused on every later run without asking Harbor. A rotation logs in with the recorded
+    password, writes the new one into the record as `pending`, changes it in Harbor (C(PUT
+    /users/{user_id}/password)), then makes it the recorded password. A run that dies in between loses nothing:
+    the next run finds the pending password and asks Harbor which of the two it accepts.
+    """
+
+    def __init__(self, harbor, hub, params, check_mode=False):
+        super(AdminPassword, self).__init__(harbor, hub, params, check_mode)
+        self.consumer = params["consumer"]
+        self.namespace = params.get("record_namespace") or "devsecops-multicluster"
+        self.name = params.get("record_name") or "%s-harbor-admin" % self.consumer
+        self.username = harbor.username
+
+    @property
+    def where(self):
+        return "Harbor %s: password of user %s of cluster %s (record %s/%s)" % (
+            self.harbor.endpoint, self.username, self.consumer, self.namespace, self.name)
+
+    # -- the record ------------------------------------------------------------------------------------
+    def _read(self):
+        record = self.hub.get("v1", "Secret", self.name, self.namespace)
+        data = dict((k, unb64(v)) for k, v in ((record or {}).get("data") or {}).items())
+        self.secret_values.extend(data[k] for k in (PASSWORD_KEY, PENDING_KEY) if data.get(k))
+        return record, data
+
+    def _summary(self, record=None, password=None, reused=False, reason=""):
+        """What the module returns: where the password is and what it is, never the password."""
+        stamp = annotation(record, "minted") or ""
+        if password and not stamp:
+            created = parse_rfc3339((record or {}).get("metadata", {}).get("creationTimestamp"))
+            stamp = iso(created) if created else ""
+        return {"record": "%s/%s" % (self.namespace, self.name), "username": self.username,
+                "fingerprint": fingerprint(password) if password else "", "minted": stamp,
+                "rotated": annotation(record, "rotated") or "", "reused": reused, "reason": reason}
+
+    @staticmethod
+    def _view(password, pending=None):
+        return {"fingerprint": fingerprint(password) if password and password != NEW else password,
+                "pending": bool(pending)}
+
+    def _write(self, record, password, annotations, pending=None):
+        """Record `password` (and `pending`, or remove it) with the labels and annotations of a record."""
+        data = {PASSWORD_KEY: b64(password), USERNAME_KEY: b64(self.username),
+                PENDING_KEY: b64(pending) if pending else None}
+        if record is None:
+            data = dict((k, v) for k, v in data.items() if v is not None)
+        body = record_body(self.namespace, self.name, ADMIN_PURPOSE, self.consumer, ADMIN_KIND, annotations, data)
+        return write_record(self.hub, record, body)
+
+    def _recorded(self, password, reason, rotated=False):
+        """The annotations of a password just minted (or just taken by Harbor in a rotation)."""
+        now = iso(utcnow())
+        annotations = {ANNOTATION + "minted": now, ANNOTATION + "fingerprint": fingerprint(password),
+                       ANNOTATION + "reason": reason, ANNOTATION + "pending-fingerprint": None,
+                       ANNOTATION + "pending-since": None}
+        if rotated:
+            annotations[ANNOTATION + "rotated"] = now
+        return annotations
+
+    def _keep(self, record):
+        """The record's annotations as they are (a merge patch that leaves them alone)."""
+        return dict((k, v) for k, v in ((record or {}).get("metadata", {}).get("annotations") or {}).items()
+                    if k.startswith(ANNOTATION))
+
+    def _promote(self, record, password, reason):
+        """Record the password Harbor took in a rotation, without a pending one; the module's result."""
+        written = self._write(record, password, self._recorded(password, reason, rotated=True))
+        self.after = self._view(password)
+        return self._summary(written, password, reason=reason)
+
+    def _drop_pending(self, record, password):
+        """Keep the recorded password (Harbor still has it) and remove the pending one."""
+        annotations = dict(self._keep(record), **{ANNOTATION + "pending-fingerprint": None,
+                                                  ANNOTATION + "pending-since": None})
+        return self._write(record, password, annotations)
+
+    # -- Harbor -------------------------------------------------------------------------------------------
+    def _accepted(self, password, pending):
+        """PENDING_KEY or PASSWORD_KEY: the one Harbor accepts (tried in that order), or None: neither.
+        Raises RestError when Harbor cannot be asked."""
+        if self.harbor.login(pending, "the pending password recorded in %s/%s" % (self.namespace, self.name)):
+            return PENDING_KEY
+        if self.harbor.login(password, "the password recorded in %s/%s" % (self.namespace, self.name)):
+            return PASSWORD_KEY
+        return None
+
+    def _mint(self, record, reason):
+        self._act("mint a new password for Harbor user %s of %s and record it in %s/%s (%s)"
+                  % (self.username, self.consumer, self.namespace, self.name, reason))
+        self.after = self._view(NEW)
+        if self.check_mode:
+            return self._summary(reason=reason)
+        password = new_password()
+        self.secret_values.append(password)
+        written = self._write(record, password, self._recorded(password, reason))
+        self.after = self._view(password)
+        return self._summary(written, password, reason=reason)
+
+    def _settle(self, record, password, pending, rotate):
+        """A record left with a pending password by a rotation that did not finish: ask Harbor."""
+        try:
+            accepted = self._accepted(password, pending)
+        except RestError as err:
+            raise HarborError("%s: the record holds the pending password of a rotation that did not finish, and "
+                              "Harbor cannot be asked which password it accepts: %s; the record is unchanged"
+                              % (self.where, err.message))
+        if accepted is None:
+            raise HarborError("%s: Harbor accepts neither the recorded password nor the pending one of a rotation "
+                              "that did not finish (was the password changed outside the collection?); the record "
+                              "is unchanged" % self.where)
+        if accepted == PENDING_KEY:
+            reason = "a rotation that did not finish: Harbor took the pending password"
+            self._act("record the pending password Harbor took as the password of %s in %s/%s (%s)"
+                      % (self.username, self.namespace, self.name, reason))
+            self.after = self._view(pending)
+            if self.check_mode:
+                return self._summary(record, pending, reason=reason)
+            return self._promote(record, pending, reason)
+        if rotate:
+            return self._rotate(record, password, pending)
+        reason = "a rotation that did not finish: Harbor still has the recorded password"
+        self._act("drop the pending password from %s/%s (%s)" % (self.namespace, self.name, reason))
+        self.after = self._view(password)
+        if self.check_mode:
+            return self._summary(record, password, reason=reason)
+        return self._summary(self._drop_pending(record, password), password, reason=reason)
+
+    def _rotate(self, record, password, pending=None):
+        """Log in with the recorded password, record the new one as pending, change it in Harbor, promote it."""
+        try:
+            user = self.harbor.login(password, "the password recorded in %s/%s" % (self.namespace, self.name))
+        except RestError as err:
+            raise HarborError("%s: cannot rotate: %s; the record is unchanged" % (self.where, err.message))
+        if user is None:
+            raise HarborError("%s: cannot rotate: Harbor refuses the recorded password (was it changed outside the "
+                              "collection?); the record is unchanged" % self.where)
+        if user.get("user_id") is None:
+            raise HarborError("%s: cannot rotate: Harbor did not give the user's id (GET /api/v2.0/users/current); "
+                              "the record is unchanged" % self.where)
+        reason = "rotation requested"
+        self._act("rotate the password of Harbor user %s of %s (record %s/%s)"
+                  % (self.username, self.consumer, self.namespace, self.name))
+        self.after = self._view(NEW)
+        if self.check_mode:
+            return self._summary(record, password, reason=reason)
+        new = pending or new_password()
+        self.secret_values.append(new)
+        if not pending:
+            # Kept before Harbor knows it: whatever happens next, the record holds every password Harbor may have.
+            record = self._write(record, password, dict(self._keep(record), **{
+                ANNOTATION + "pending-fingerprint": fingerprint(new), ANNOTATION + "pending-since": iso(utcnow())}),
+                pending=new)
+        try:
+            self.harbor.change_password(user["user_id"], password, new)
+        except RestError as err:
+            return self._unconfirmed(record, password, new, err)
+        return self._promote(record, new, reason)
+
+    def _unconfirmed(self, record, password, new, failure):
+        """The change failed, or its answer was lost: what Harbor accepts now decides what the record keeps."""
+        try:
+            accepted = self._accepted(password, new)
+        except RestError as err:
+            accepted, unknown = None, err.message
+        else:
+            unknown = None if accepted else "Harbor accepts neither password"
+        if accepted == PENDING_KEY:
+            return self._promote(record, new, "rotation requested (Harbor changed the password; its answer was %s)"
+                                 % failure.message)
+        if accepted == PASSWORD_KEY:
+            self._drop_pending(record, password)
+            self.after = self.before
+            why = "Harbor refused the new password" if failure.status and failure.status < 500 else \
+                "Harbor did not change the password"
+            raise HarborError("%s: cannot rotate: %s: %s; the recorded password is unchanged (Harbor still has it)"
+                              % (self.where, why, failure.message))
+        raise HarborError("%s: cannot rotate: changing the password failed (%s) and which password Harbor has now is "
+                          "unknown (%s); the record keeps both, the pending one too, and the next run settles it"
+                          % (self.where, failure.message, unknown))
+
+    # -- entry points ---------------------------------------------------------------------------------------
+    def present(self, rotate=False):
+        record, data = self._read()
+        password, pending = data.get(PASSWORD_KEY), data.get(PENDING_KEY)
+        self.before = self._view(password, pending) if record is not None else {}
+        if record is None:
+            return self._mint(None, "no password is recorded")
+        if not password:
+            return self._mint(record, "the record holds no password")
+        if pending:
+            return self._settle(record, password, pending, rotate)
+        if rotate:
+            return self._rotate(record, password)
+        self.after = self.before
+        labels = record["metadata"].get("labels") or {}
+        if labels.get(KIND_LABEL) == ADMIN_KIND and annotation(record, "minted") and \
+                annotation(record, "fingerprint") == fingerprint(password) and data.get(USERNAME_KEY) == self.username:
+            return self._summary(record, password, reused=True)
+        # A record written before the collection kept these: labelled and annotated, the password unchanged.
+        reason = "the record lacks the credential label or the minted and fingerprint annotations"
+        summary = self._summary(record, password, reused=True, reason=reason)
+        self._act("label and annotate the record %s/%s (%s); the password is unchanged"
+                  % (self.namespace, self.name, reason))
+        if self.check_mode:
+            return summary
+        annotations = dict(self._keep(record), **{ANNOTATION + "minted": summary["minted"] or iso(utcnow()),
+                                                  ANNOTATION + "fingerprint": fingerprint(password)})
+        return self._summary(self._write(record, password, annotations), password, reused=True, reason=reason)
+
+    def absent(self):
+        record, data = self._read()
+        if record is not None:
+            self.before = self._view(data.get(PASSWORD_KEY), data.get(PENDING_KEY))
+            self.after = {}
+            self._act("delete record %s/%s" % (self.namespace, self.name))
+            if not self.check_mode:
+                self.hub.delete("v1", "Secret", self.name, self.namespace)
+        return self._summary()

@@ -102,8 +102,8 @@ def service_info_main(argument_spec, discover, answer, what):
 
 def manager_work(manager_class, key, diff=False):
     """The `work` of a module whose job is one manager's present (with `rotate` where the module has it) or
-    absent: returns (manager, {key: what the manager returned}); with `diff`, also the manager's `before` and
-    `after` when the task runs with --diff."""
+    absent: returns (manager, {key: what the manager returned}), or what the manager returned itself when `key`
+    is None; with `diff`, also the manager's `before` and `after` when the task runs with --diff."""
 
     def work(module, hub, client):
         params = module.params
@@ -114,7 +114,8 @@ def manager_work(manager_class, key, diff=False):
             action = functools.partial(manager.present, rotate=params["rotate"])
         else:
             action = manager.present
-        result = {key: run(manager, action)}
+        answer = run(manager, action)
+        result = dict(answer) if key is None else {key: answer}
         if diff and module._diff:
             result["diff"] = {"before": manager.before, "after": manager.after}
         return manager, result

@@ -50,6 +50,13 @@ options:
   namespace:
     description: Namespace of the destination Secret (created if missing). Default I(source_namespace).
     type: str
+  namespaces:
+    description:
+      - Several destination namespaces (each created if missing), written in one call; the same Secret goes into
+        each. Mutually exclusive with I(namespace).
+      - The result then has I(secrets), and I(secret) names the first.
+    type: list
+    elements: str
   format:
     description:
       - C(copy) copies the data (all keys, or those named in I(keys)).
@@ -118,6 +125,12 @@ cluster:
   description: The cluster written to.
   returned: always
   type: str
+secrets:
+  description: Namespace/name of every destination Secret, with I(namespaces).
+  returned: when I(namespaces) is given
+  type: list
+  elements: str
+  sample: [team-a/quay-pull, team-b/quay-pull]
 keys:
   description: Keys of the destination Secret (never values).
   returned: always
@@ -147,6 +160,7 @@ def argument_spec():
         source_namespace=dict(type="str", required=True),
         name=dict(type="str"),
         namespace=dict(type="str"),
+        namespaces=dict(type="list", elements="str"),
         target=far_side_option(required=False),
         format=dict(type="str", choices=list(FORMATS), default="copy"),
         keys=dict(type="dict", no_log=False),
@@ -160,21 +174,33 @@ def argument_spec():
 
 
 def main():
-    module = cluster_module(argument_spec())
+    module = cluster_module(argument_spec(), mutually_exclusive=[("namespace", "namespaces")])
     params = module.params
     source = Cluster(module)
-    sync = None
+    namespaces = params["namespaces"] if params["namespaces"] is not None else [params["namespace"]]
+    if not namespaces:
+        module.fail_json(msg="secret_sync: namespaces is empty: name at least one destination namespace")
+    syncs, results = [], []
     try:
         dest = Cluster(module, options=params["target"], role="target") if params["target"] else source
-        sync = SecretSync(source, dest, params, check_mode=module.check_mode)
-        result = sync.present() if params["state"] == "present" else sync.absent()
+        for namespace in namespaces:
+            sync = SecretSync(source, dest, dict(params, namespace=namespace), check_mode=module.check_mode)
+            syncs.append(sync)
+            results.append(sync.present() if params["state"] == "present" else sync.absent())
     except ClusterError as err:
-        hide(module, sync.secret_values if sync else [])
-        module.fail_json(msg=err.message, actions=sync.actions if sync else [])
-    hide(module, sync.secret_values)
-    output = dict(changed=sync.changed, actions=sync.actions, **result)
+        hide(module, [value for sync in syncs for value in sync.secret_values])
+        module.fail_json(msg=err.message, actions=[action for sync in syncs for action in sync.actions])
+    hide(module, [value for sync in syncs for value in sync.secret_values])
+    output = dict(results[0], changed=any(sync.changed for sync in syncs),
+                  actions=[action for sync in syncs for action in sync.actions])
+    if params["namespaces"] is not None:
+        output["secrets"] = [result["secret"] for result in results]
     if module._diff:
-        output["diff"] = dict(before=sync.before or {}, after=sync.after or {})
+        if params["namespaces"] is None:
+            output["diff"] = dict(before=syncs[0].before or {}, after=syncs[0].after or {})
+        else:
+            output["diff"] = dict(before=dict((r["secret"], s.before or {}) for r, s in zip(results, syncs)),
+                                  after=dict((r["secret"], s.after or {}) for r, s in zip(results, syncs)))
     module.exit_json(**output)
 
 

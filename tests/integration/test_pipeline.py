@@ -194,6 +194,14 @@ class TestPipeline:
         run = ansible("pipeline.yml", extra_vars={"pipeline_hub_roles": [], "pipeline_dev_roles": ["devsecops_pipeline"],
                                                   "devsecops_pipeline_git_credentials_secret": {"name": "no-such-git"}})
         assert run.rc != 0 and "no-such-git" in run.output, run
+        # Key-only verification is an opt-in: without it and without a transparency log, nothing is written
+        pipeline = dev.get("tekton.dev/v1", "pipelines", "devsecops", "devsecops-ci")["metadata"]["resourceVersion"]
+        run = ansible("pipeline.yml", extra_vars={"pipeline_hub_roles": [], "pipeline_dev_roles": ["devsecops_pipeline"],
+                                                  "devsecops_pipeline_ignore_tlog": False})
+        assert run.rc != 0 and "lab-dev:" in run.output and "chains_transparency: true" in run.output \
+            and "devsecops_pipeline_ignore_tlog: true" in run.output, run
+        assert dev.get("tekton.dev/v1", "pipelines", "devsecops", "devsecops-ci")["metadata"]["resourceVersion"] == \
+            pipeline
         run = ansible("pipeline.yml", extra_vars={"pipeline_hub_roles": [], "pipeline_dev_roles": ["chains"],
                                                   "chains_taskrun_format": "slsa/v9"})
         assert run.rc != 0 and "chains_taskrun_format" in run.output and "slsa/v9" in run.output, run

@@ -152,7 +152,7 @@ def test_site_stops_at_the_preflight_before_its_first_write(ansible, hub, dev, p
     for cluster in ("lab-hub", "lab-dev", "lab-prod"):
         row(run, cluster, "packages", "package openshift-gitops-operator in openshift-marketplace/redhat-operators",
             "channel gitops-0.1 does not exist (needed by gitops)")
-    assert "PLAY [Hub]" not in run.output, run
+    assert "PLAY [Hub, and the spokes" not in run.output, run
     assert snapshot(hub, dev, prod) == before
 
 

@@ -4,6 +4,7 @@ Argo CD delivery is there) and through the cluster's Argo CD (lab-dev); Harbor w
 The charts are the tests' own, served by the lab's chart repository."""
 
 import base64
+import hashlib
 import json
 import ssl
 import urllib.error
@@ -124,15 +125,21 @@ HARBOR = {**HELM, "security_target": "lab-prod", "security_roles": ["harbor"],
                                "description": "Clair adapter run outside Harbor"}],
           "harbor_projects": [{"name": "apps", "auto_scan": True, "prevent_vulnerable": True, "severity": "high"}],
           "harbor_scan_all_schedule": "Daily"}
+# rotate_credentials.yml on lab-prod with Harbor among its components, delivered as by security.yml.
+HARBOR_ROTATION = {**HARBOR, "harbor_delivery": "helm", "production_components": ["harbor"]}
+HARBOR_RECORD = ("v1", "secrets", "lab-prod-harbor-admin", "devsecops-multicluster")
+
+
+def recorded_password(hub):
+    return base64.b64decode(hub.get(*HARBOR_RECORD)["data"]["password"]).decode()
 
 
 @pytest.fixture(scope="module")
 def harbor_api(lab, hub, prod):
-    """GET a path of lab-prod's Harbor API as admin (the password recorded on the hub), TLS verified with the
-    cluster's ingress CA; (status, body)."""
-    def get(path):
-        record = hub.get("v1", "secrets", "lab-prod-harbor-admin", "devsecops-multicluster")
-        password = base64.b64decode(record["data"]["password"]).decode()
+    """GET a path of lab-prod's Harbor API as admin (with the password recorded on the hub, or the one given), TLS
+    verified with the cluster's ingress CA; (status, body)."""
+    def get(path, password=None):
+        password = password or recorded_password(hub)
         ca = prod.get("v1", "configmaps", "default-ingress-cert", "openshift-config-managed")["data"]["ca-bundle.crt"]
         context = ssl.create_default_context(cadata=ca)
         request = urllib.request.Request("https://localhost:%s/api/v2.0%s" % (lab.clusters["lab-prod"]["harbor_port"], path))
@@ -189,6 +196,42 @@ class TestHarbor:
         assert run.rc == 0, run
         assert {s["name"] for s in harbor_api("/scanners")[1]} == {"Trivy"}
 
+    def test_rotation_changes_the_admin_password_in_harbor_the_record_and_the_chart_secret(
+            self, ansible, harbor_api, hub, prod, secrets):
+        converge = ansible("security.yml", extra_vars=HARBOR)
+        assert converge.rc == 0, converge
+        old = recorded_password(hub)
+        secrets.add(old)
+        check = ansible("playbooks/rotate_credentials.yml", check=True, tags="harbor", limit="lab-prod",
+                        extra_vars=HARBOR_ROTATION)
+        assert check.rc == 0, check
+        assert recorded_password(hub) == old and harbor_api("/users/current", old)[0] == 200, "check mode wrote nothing"
+
+        rotate = ansible("playbooks/rotate_credentials.yml", tags="harbor", limit="lab-prod", extra_vars=HARBOR_ROTATION)
+        assert rotate.rc == 0, rotate
+        record = hub.get(*HARBOR_RECORD)
+        new = recorded_password(hub)
+        secrets.add(new)
+        assert new != old and len(new) == 32 and "pending" not in record["data"]
+        assert any(c.isupper() for c in new) and any(c.islower() for c in new) and any(c.isdigit() for c in new)
+        annotations, labels = record["metadata"]["annotations"], record["metadata"]["labels"]
+        assert annotations["devsecops.multicluster/rotated"] == annotations["devsecops.multicluster/minted"]
+        assert annotations["devsecops.multicluster/fingerprint"] == hashlib.sha256(new.encode()).hexdigest()[:12]
+        assert labels["devsecops.multicluster/credential"] == "harbor-admin-password"
+        assert labels["devsecops.multicluster/cluster"] == "lab-prod"
+        status, user = harbor_api("/users/current", new)
+        assert status == 200 and user["user_id"] == 1, "Harbor accepts the new password"
+        assert harbor_api("/users/current", old)[0] == 401, "Harbor refuses the old password"
+        chart_secret = prod.get("v1", "secrets", "harbor-admin", "harbor")
+        assert base64.b64decode(chart_secret["data"]["HARBOR_ADMIN_PASSWORD"]).decode() == new
+        assert {s["name"] for s in harbor_api("/scanners")[1]} == {"Trivy", "Clair"}, "converged with the new one"
+
+        again = ansible("security.yml", extra_vars=HARBOR)
+        assert again.rc == 0 and again.changed() == 0, again
+        assert recorded_password(hub) == new
+        for run in (check, rotate, again):
+            secrets.scan(run.output, "a run of the Harbor rotation test")  # neither password, nor any other secret
+
     def test_teardown_removes_harbor_and_its_record(self, ansible, hub, prod):
         run = ansible("security.yml", extra_vars=dict(HARBOR, security_state="absent"))
         assert run.rc == 0, run
@@ -196,3 +239,7 @@ class TestHarbor:
         assert hub.get_or_none("v1", "secrets", "lab-prod-harbor-admin", "devsecops-multicluster") is None
         again = ansible("security.yml", extra_vars=dict(HARBOR, security_state="absent"))
         assert again.rc == 0 and again.changed() == 0, again
+        fresh = ansible("security.yml", check=True, extra_vars=HARBOR)
+        assert fresh.rc == 0, fresh
+        assert hub.get_or_none(*HARBOR_RECORD) is None and prod.get_or_none("v1", "namespaces", "harbor") is None, \
+            "check mode on a cluster without Harbor wrote nothing"

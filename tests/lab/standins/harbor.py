@@ -3,7 +3,7 @@ stand-in imitating goharbor/harbor-scanner-clair's adapter API (pluggable-scanne
 
 Follows Harbor 2.12.3's ``api/v2.0/swagger.yaml`` for paths, payloads and status codes; where the swagger is
 silent (messages, which status an error becomes, what is validated) the stand-in does what Harbor's sources at
-v2.12.3 do (``src/server/v2.0/handler/{scanner,project,scan_all}.go``, ``src/controller/scanner``,
+v2.12.3 do (``src/server/v2.0/handler/{scanner,project,scan_all,user}.go``, ``src/controller/scanner``,
 ``src/pkg/scan/dao/scanner``, ``src/pkg/project``, ``src/lib/http/error.go``, ``src/core/main.go``).
 
 Per lab cluster it serves, on 127.0.0.1:<harbor_port> over HTTPS with a certificate from the cluster's ingress CA
@@ -12,12 +12,20 @@ Per lab cluster it serves, on 127.0.0.1:<harbor_port> over HTTPS with a certific
 
 * "Installed" signal: Harbor answers only while Secret ``harbor/harbor-admin`` with key
   ``HARBOR_ADMIN_PASSWORD`` (the chart's ``existingSecretAdminPassword``/``existingSecretAdminPasswordKey``)
-  exists on that cluster; otherwise every path answers 503 (the router's "no backend"). That password is the
-  admin's, read on every request (lab simplification: the real Harbor takes it only at its first start). A
-  Secret with a new uid is a new installation: the state starts afresh.
+  exists on that cluster; otherwise every path answers 503 (the router's "no backend"). A Secret with a new uid
+  is a new installation: the state starts afresh, and the admin's password is the Secret's at that moment. As
+  in Harbor, which reads ``HARBOR_ADMIN_PASSWORD`` only when it initialises its database, the password is kept
+  in the state from then on: a later change of the Secret changes nothing, ``PUT /users/{user_id}/password``
+  does. (State written before the stand-in kept the password takes it from the Secret once.)
 * ``GET /api/v2.0/ping`` (``Pong``, text/plain), ``/health`` (every component healthy), ``/systeminfo`` (the
   anonymous subset, the protected fields for a logged-in user; ``harbor_version`` ``v2.12.3-aac2468a``),
-  ``/users/current``.
+  ``/users/current`` (the admin, ``user_id`` 1).
+* ``PUT /api/v2.0/users/{user_id}/password`` ``{"old_password", "new_password"}`` as Harbor 2.12.3's
+  UpdateUserPassword: 401 without a logged-in user; for the admin's own id (1) a wrong ``old_password`` is 403
+  "Current password is incorrect"; a new password that is not 8 to 128 characters with an upper-case letter, a
+  lower-case letter and a digit is 400; any other id is 404 (the lab has only the admin); the current password
+  again is 400 "New password is identical to old password"; otherwise 200 and the admin's password changes. A
+  user id that is not a number is 400, a missing body 422.
 * Scanner registrations: the built-in immutable default ``Trivy`` registration is there from the start (url
   ``http://harbor-trivy:8080``, ``use_internal_addr`` true), as core's registerScanners() keeps it. List, get,
   create (201 + ``Location``; 400 for a bad URL, auth type or the reserved name ``Trivy``; 409 "registration name
@@ -36,7 +44,7 @@ Per lab cluster it serves, on 127.0.0.1:<harbor_port> over HTTPS with a certific
   default; like Harbor, PUT does not check the uuid).
 * Scan-all schedule GET/POST/PUT ``/system/scanAll/schedule`` (412 without a default scanner, 412 on a second
   POST, 400 for a bad cron or Manual on PUT, 422 for an unknown type).
-* Basic auth as ``admin`` with the Secret's password; wrong or missing credentials make the request anonymous,
+* Basic auth as ``admin`` with the admin's password; wrong or missing credentials make the request anonymous,
   so protected paths answer 401 ``UNAUTHORIZED`` as Harbor does.
 
 Errors come in Harbor's shape ``{"errors": [{"code": ..., "message": ...}]}``.
@@ -52,7 +60,7 @@ The scanner adapter stand-in listens on 127.0.0.1:<harbor_adapter_port> (plain H
 Service) and answers ``GET /api/v1/metadata`` with a Clair-adapter-like metadata document, plus
 ``/probe/healthy`` and ``/probe/ready``. Its URL is ``harbor_scanner_adapter_url`` in the lab inventory.
 
-State (registrations, projects, schedule) is kept in ``<lab dir>/harbor-<cluster>.json``.
+State (the admin's password, registrations, projects, schedule) is kept in ``<lab dir>/harbor-<cluster>.json``.
 """
 
 import base64
@@ -124,6 +132,11 @@ CLAIR_METADATA = {
     "properties": {"harbor.scanner-adapter/scanner-type": "os-package-vulnerability"},
 }
 INTERNAL_ERROR = "internal server error"
+ADMIN_ID = 1
+# server/v2.0/handler/user.go requireValidSecret
+PASSWORD_RULES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"))
+PASSWORD_POLICY = ("the password or secret must be 8-128, inclusively, characters long with at least 1 uppercase "
+                   "letter, 1 lowercase letter and 1 number")
 
 
 def _now():
@@ -256,6 +269,7 @@ ROUTES = [  # method, path, handler, authentication required
     ("GET", API + r"/health", "health", False),
     ("GET", API + r"/systeminfo", "systeminfo", False),
     ("GET", API + r"/users/current", "current_user", True),
+    ("PUT", API + r"/users/(?P<user_id>[^/]+)/password", "update_password", True),
     ("GET", API + r"/scanners", "list_scanners", True),
     ("POST", API + r"/scanners", "create_scanner", True),
     ("POST", API + r"/scanners/ping", "ping_scanner", True),
@@ -298,7 +312,8 @@ def _cron_problem(cron):
 class HarborAPI:
     """Harbor's state and request handling, without HTTP (HarborServer carries the requests).
 
-    installed() -> (admin password, Secret uid) or (None, why not); fault(path) -> (status or None, delay);
+    installed() -> (the Secret's admin password, Secret uid) or (None, why not); the password is taken when the uid
+    is new (an installation) and kept in the state; fault(path) -> (status or None, delay);
     repositories(project name) -> the repositories a project holds.
     """
 
@@ -313,7 +328,7 @@ class HarborAPI:
         self.was_installed = None
 
     # -- persistence ----------------------------------------------------------------------
-    def _fresh(self, uid):
+    def _fresh(self, uid, password):
         stamp = _now()
         trivy = {"uuid": str(uuid.uuid4()), "name": TRIVY, "description": "The Trivy scanner adapter",
                  "url": TRIVY_URL, "disabled": False, "is_default": True, "auth": "", "access_credential": "",
@@ -321,7 +336,8 @@ class HarborAPI:
                  "update_time": stamp}
         library = {"project_id": 1, "name": "library", "owner_id": 1, "owner_name": "admin", "creation_time": stamp,
                    "update_time": stamp, "metadata": {"public": "true"}, "cve_allowlist_id": 1}
-        return {"secret_uid": uid, "installed_at": stamp, "scanners": {trivy["uuid"]: trivy},
+        return {"secret_uid": uid, "installed_at": stamp, "admin_password": password,
+                "scanners": {trivy["uuid"]: trivy},
                 "projects": {"1": library}, "next_project": 2, "project_scanners": {}, "schedule": None,
                 "next_schedule": 1}
 
@@ -333,13 +349,17 @@ class HarborAPI:
             json.dump(self.state, handle, indent=1)
         os.replace(tmp, self.state_file)
 
-    def _ensure_state(self, uid):
+    def _ensure_state(self, uid, password):
+        """A Secret with a new uid is a new installation, whose admin password is the Secret's."""
         with self.lock:
             if self.state.get("secret_uid") != uid:
-                self.state = self._fresh(uid)
+                self.state = self._fresh(uid, password)
                 self.save()
                 LOG.info("harbor %s: installed (Secret %s/%s uid %s): Trivy registered as default, project library",
                          self.cluster, ADMIN_SECRET[0], ADMIN_SECRET[1], uid)
+            elif not self.state.get("admin_password"):
+                self.state["admin_password"] = password  # state written before the stand-in kept the password
+                self.save()
 
     # -- one request ---------------------------------------------------------------------------
     def handle(self, method, target, headers, raw):
@@ -356,13 +376,13 @@ class HarborAPI:
                 raise ApiError(503, "SERVICE_UNAVAILABLE", "lab stand-in: Harbor is not installed on cluster %s (%s)"
                                % (self.cluster, uid))
             self.was_installed = True
-            self._ensure_state(uid)
+            self._ensure_state(uid, password)
             status, delay = self.fault(path)
             if delay:
                 time.sleep(delay)
             if status:
                 raise ApiError(status, "UNKNOWN", "lab fault injection (%s): HTTP %d" % (FAULTS, status))
-            admin = self._authenticated(headers.get("Authorization") or "", password)
+            admin = self._authenticated(headers.get("Authorization") or "", self.state["admin_password"])
             if needs_auth and not admin:
                 raise ApiError(401, "UNAUTHORIZED", "unauthorized")
             body = None
@@ -430,9 +450,38 @@ class HarborAPI:
         return info
 
     def _current_user(self, _request):
-        return {"user_id": 1, "username": "admin", "email": "admin@example.com", "realname": "system admin",
+        return {"user_id": ADMIN_ID, "username": "admin", "email": "admin@example.com", "realname": "system admin",
                 "comment": "admin user", "sysadmin_flag": True, "admin_role_in_auth": False, "oidc_user_meta": None,
                 "creation_time": self.state["installed_at"], "update_time": self.state["installed_at"]}
+
+    def _update_password(self, request):
+        """UpdateUserPassword: the caller is the admin (anonymous requests answered 401 already)."""
+        text = request["params"]["user_id"]
+        if not re.match(r"^-?[0-9]+$", text):
+            raise _bad('parsing user_id path from "" failed, because strconv.ParseInt: parsing "%s": invalid syntax'
+                       % text)
+        user_id = int(text)
+        body = request["body"]
+        if not isinstance(body, dict):
+            raise _unprocessable("password in body is required")
+        for key in ("old_password", "new_password"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise _bad("parsing password body from \"\" failed, because json: cannot unmarshal %s into Go struct "
+                           "field PasswordReq.%s of type string" % (type(body[key]).__name__, key))
+        current = self.state["admin_password"]
+        if user_id == ADMIN_ID and body.get("old_password") != current:
+            raise ApiError(403, "FORBIDDEN", "Current password is incorrect")
+        new = body.get("new_password") or ""
+        if not (8 <= len(new) <= 128 and all(rule.search(new) for rule in PASSWORD_RULES)):
+            raise _bad(PASSWORD_POLICY)
+        if user_id != ADMIN_ID:
+            raise _not_found("user %d not found" % user_id)
+        if new == current:
+            raise _bad("New password is identical to old password")
+        self.state["admin_password"] = new
+        self.save()
+        LOG.info("harbor %s: the admin's password changed", self.cluster)
+        return 200, None
 
     # -- scanners -------------------------------------------------------------------------------------
     def _registration(self, reg, capabilities=None, health=None, meta=None):

@@ -194,3 +194,28 @@ def test_token_inside_its_renewal_window_is_reminted():
     assert result["reason"] == "the token expires at 2000-01-01T00:00:00Z (renewal window 1200s)"
     assert hub.objects[("Secret", "devsecops-multicluster", "dev-argocd")]["metadata"]["annotations"][
         ANNOTATION + "expires"] == "2099-01-01T00:00:00Z"
+
+
+class RacingHub(FakeCluster):
+    """A hub on which another cluster's run creates the records namespace between our read and our create."""
+
+    def __init__(self, status):
+        super().__init__(name="hub")
+        self.status = status
+
+    def create(self, api_version, kind, body, namespace=None):
+        if kind == "Namespace":
+            raise ClusterError("cluster hub: HTTP %d on Namespace %s" % (self.status, body["metadata"]["name"]),
+                               details={"status": self.status})
+        return super().create(api_version, kind, body, namespace)
+
+
+def test_ensure_namespace_created_concurrently_is_there_other_errors_are_not():
+    from ansible_collections.devsecops.multicluster.plugins.module_utils.credentials import ensure_namespace
+    hub = FakeCluster()
+    assert ensure_namespace(hub, "devsecops-multicluster") is True
+    assert hub.find("Namespace", "devsecops-multicluster")["metadata"]["labels"]
+    assert ensure_namespace(hub, "devsecops-multicluster") is False
+    assert ensure_namespace(RacingHub(409), "devsecops-multicluster") is False
+    with pytest.raises(ClusterError, match="HTTP 403"):
+        ensure_namespace(RacingHub(403), "devsecops-multicluster")

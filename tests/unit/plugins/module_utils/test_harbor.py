@@ -15,10 +15,13 @@ import pytest
 
 from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor import Harbor, scanner_url
 from ansible_collections.devsecops.multicluster.plugins.module_utils.harbor_manage import (
+    PASSWORD_ALPHABET,
     HarborError,
     Project,
     ScanAll,
     Scanner,
+    new_password,
+    password_problem,
     run,
 )
 from ansible_collections.devsecops.multicluster.plugins.module_utils.rest import RestError
@@ -53,7 +56,8 @@ class World:
         ca = pki.CA.generate("test ingress CA")
         self.ca = ca.cert_pem.decode()
         cert, key = ca.leaf("harbor-core", server=True, hosts=("localhost", "127.0.0.1"))
-        self.password = PASSWORD
+        self.password = PASSWORD  # the chart's Secret: the admin password of a new installation (a new uid)
+        self.uid = "uid-1"
         self.faults = []  # statuses still to answer
         self.repos = {}
         self.requests = []
@@ -64,10 +68,10 @@ class World:
         for server in (self.server, self.adapter):
             serve(server)
         self.endpoint = "localhost:%d" % self.server.server_address[1]
-        self.api._ensure_state("uid-1")  # installed: Trivy and library are there
+        self.api._ensure_state("uid-1", PASSWORD)  # installed: Trivy and library are there
 
     def _installed(self):
-        return (self.password, "uid-1") if self.password else (None, "no Secret harbor/harbor-admin")
+        return (self.password, self.uid) if self.password else (None, "no Secret harbor/harbor-admin")
 
     def _fault(self, path):
         self.requests.append(path)
@@ -243,6 +247,65 @@ def test_project_and_schedule_calls(world):
     client.update_scan_all_schedule("None", "")
     assert client.scan_all_schedule() == {}
     assert client.delete_project("team-a") is True and client.delete_project("team-a") is False
+
+
+# -- the admin password -------------------------------------------------------------------------------------
+def test_password_policy_and_generated_passwords():
+    assert password_problem("Abcdefg1") is None and password_problem("A1" + "b" * 126) is None
+    assert password_problem("Abcdef1") == "it has 7 characters, not 8 to 128"
+    assert password_problem("A1" + "b" * 127) == "it has 129 characters, not 8 to 128"
+    assert password_problem("abcdefgh") == "it has no upper-case letter and no digit"
+    assert password_problem("ABCDEFG1") == "it has no lower-case letter"
+    assert password_problem(None) == "it has 0 characters, not 8 to 128"
+    drawn = [new_password() for _draw in range(3000)]
+    assert all(len(p) == 32 and password_problem(p) is None and set(p) <= set(PASSWORD_ALPHABET) for p in drawn)
+    assert len(set(drawn)) == len(drawn)
+    # about 0.4 % of 32 random letters and digits have no digit: those are drawn again, never returned
+    assert all(any(c.isdigit() for c in p) for p in drawn)
+
+
+def test_login_and_change_password(world):
+    client = world.harbor(password=None)
+    assert client.login("Wrong-password-1", "a wrong one") is None and client.user is None
+    user = client.login(PASSWORD, "the right one")
+    assert user["user_id"] == 1 and client.auth_source == "the right one" and PASSWORD in client.secret_values
+    client.change_password(1, PASSWORD, "New-password-2")
+    assert world.state["admin_password"] == "New-password-2"
+    assert world.harbor(password=None).login(PASSWORD, "old") is None
+    assert world.harbor(password=None).login("New-password-2", "new")["username"] == "admin"
+    world.faults = [503]
+    with pytest.raises(RestError) as err:
+        client.change_password(1, "New-password-2", "Newer-password-3")
+    assert err.value.status == 503 and world.requests[-1] == "/api/v2.0/users/1/password", "sent once, no retry"
+    assert client.rest.retries == 3 and "Newer-password-3" not in err.value.message
+
+
+def test_standin_password_change_answers_as_harbor(world):
+    client = world.admin()
+    anonymous = world.harbor(password="Wrong-password-1")
+    for user_id, old, new, status, said in (
+            (1, "Wrong-password-1", "New-password-2", 403, "Current password is incorrect"),
+            (1, PASSWORD, "short1A", 400, "must be 8-128, inclusively, characters long"),
+            (1, PASSWORD, "no-upper-case-1", 400, "at least 1 uppercase letter"),
+            (1, PASSWORD, "No-digit-at-all", 400, "1 number"),
+            (1, PASSWORD, PASSWORD, 400, "New password is identical to old password"),
+            (7, "", "New-password-2", 404, "user 7 not found"),
+            ("x", PASSWORD, "New-password-2", 400, "invalid syntax")):
+        with pytest.raises(RestError) as err:
+            client.change_password(user_id, old, new)
+        assert err.value.status == status and said in err.value.message, (user_id, new, err.value.message)
+    with pytest.raises(RestError) as err:
+        anonymous.change_password(1, PASSWORD, "New-password-2")
+    assert err.value.status == 401
+    assert world.state["admin_password"] == PASSWORD
+
+
+def test_standin_keeps_the_password_it_was_installed_with(world):
+    world.password = "Changed-secret-3"  # the chart's Secret changes: Harbor's database does not
+    assert world.harbor(password=None).login(PASSWORD, "installed")
+    assert world.harbor(password=None).login("Changed-secret-3", "secret") is None
+    world.uid = "uid-2"  # a new installation takes the Secret's password
+    assert world.harbor(password=None).login("Changed-secret-3", "secret")
 
 
 # -- scanner registrations -------------------------------------------------------------------------------

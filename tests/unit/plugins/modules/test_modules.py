@@ -5,7 +5,9 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.devsecops.multicluster.plugins.modules import olm_operator, resource_ready
+import base64
+
+from ansible_collections.devsecops.multicluster.plugins.modules import olm_operator, resource_ready, secret_sync
 from fakes import Exit, Fail, FakeCluster, catalog, crd, use_fake
 
 
@@ -115,3 +117,49 @@ def test_resource_ready_bad_expression_and_timeout(monkeypatch, module_io):
     assert module_io["msg"] == ("cluster lab-hub: Namespace a did not satisfy 'status' within 0s; the object does "
                                 "not exist")
     assert json.dumps(module_io["resource"]) == "null"
+
+
+def _pull_world():
+    fake = FakeCluster()
+    fake.add({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+              "metadata": {"name": "dev-quay-pull", "namespace": "records"},
+              "data": {".dockerconfigjson": base64.b64encode(b'{"auths": {"q": {"auth": "c2VjcmV0LXZhbHVl"}}}').decode()}})
+    return fake
+
+
+def test_secret_sync_many_namespaces_in_one_call(monkeypatch, module_io):
+    fake = _pull_world()
+    use_fake(monkeypatch, secret_sync, fake)
+    args = {"source_namespace": "records", "source_name": "dev-quay-pull", "name": "quay-pull",
+            "namespaces": ["team-a", "team-b"], "cluster_name": "lab-dev", "_ansible_diff": True}
+    run(secret_sync, args)
+    assert module_io["changed"] is True
+    assert module_io["secrets"] == ["team-a/quay-pull", "team-b/quay-pull"]
+    assert module_io["secret"] == "team-a/quay-pull"
+    assert sorted(module_io["diff"]["after"]) == ["team-a/quay-pull", "team-b/quay-pull"]
+    assert "c2VjcmV0LXZhbHVl" not in json.dumps(module_io)
+    for namespace in ("team-a", "team-b"):
+        assert fake.find("Secret", "quay-pull", namespace)["type"] == "kubernetes.io/dockerconfigjson"
+    run(secret_sync, args)
+    assert module_io["changed"] is False and module_io["actions"] == []
+    fake.objects.pop(("Secret", "team-b", "quay-pull"))
+    run(secret_sync, dict(args, _ansible_check_mode=True))
+    assert module_io["changed"] is True
+    assert module_io["actions"] == ["create Secret team-b/quay-pull on lab-dev"]
+    assert fake.find("Secret", "quay-pull", "team-b") is None
+
+
+def test_secret_sync_namespace_and_namespaces_are_exclusive_and_namespaces_not_empty(monkeypatch, module_io):
+    use_fake(monkeypatch, secret_sync, _pull_world())
+    base = {"source_namespace": "records", "source_name": "dev-quay-pull", "cluster_name": "lab-dev"}
+    run(secret_sync, dict(base, namespace="a", namespaces=["b"]), expect=Fail)
+    assert "mutually exclusive" in module_io["msg"]
+    run(secret_sync, dict(base, namespaces=[]), expect=Fail)
+    assert "namespaces is empty" in module_io["msg"]
+
+
+def test_secret_sync_missing_source_fails_naming_it(monkeypatch, module_io):
+    use_fake(monkeypatch, secret_sync, FakeCluster())
+    run(secret_sync, {"source_namespace": "records", "source_name": "nope", "namespaces": ["a", "b"],
+                      "cluster_name": "lab-dev"}, expect=Fail)
+    assert "records/nope" in module_io["msg"] and "Traceback" not in module_io["msg"]
