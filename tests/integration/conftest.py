@@ -84,8 +84,51 @@ class Run:
         hosts = [host] if host else list(self.recap)
         return sum(self.recap[h]["failed"] + self.recap[h]["unreachable"] for h in hosts)
 
+    def summary(self):
+        """The run in one line: playbook and options, without the inventory and vars file paths."""
+        words, skip = [], False
+        for arg in self.argv[1:]:
+            if skip:
+                skip = False
+                if arg.startswith("@"):
+                    words.append("-e @vars")
+                continue
+            if arg in ("-i", "-e"):
+                skip = True
+                continue
+            words.append(os.path.basename(arg) if arg.endswith(".yml") else arg)
+        return " ".join(words)
+
     def __repr__(self):
         return "<Run rc=%s recap=%s>\n%s" % (self.rc, self.recap, self.output[-6000:])
+
+
+# Every ansible-playbook run of the session: (test, run summary, seconds, rc), for the summary at the end.
+RUNS = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Where the lab tests' time went: the slowest ansible-playbook runs and the time per playbook."""
+    if not RUNS:
+        return
+    total = sum(seconds for _, _, seconds, _ in RUNS)
+    terminalreporter.section("ansible-playbook runs: %d, %.0f s" % (len(RUNS), total))
+    per_playbook = {}
+    for _, summary, seconds, _ in RUNS:
+        entry = per_playbook.setdefault(summary.split()[0], [0, 0.0])
+        entry[0] += 1
+        entry[1] += seconds
+    for playbook, (count, seconds) in sorted(per_playbook.items(), key=lambda item: -item[1][1]):
+        terminalreporter.write_line("%7.0f s %3d x %s" % (seconds, count, playbook))
+    ledger = os.path.join(REPO, "build", "integration-runs.json")
+    os.makedirs(os.path.dirname(ledger), exist_ok=True)
+    with open(ledger, "w") as handle:
+        json.dump([{"test": test, "run": summary, "seconds": round(seconds, 1), "rc": rc}
+                   for test, summary, seconds, rc in RUNS], handle, indent=1)
+    terminalreporter.write_line("every run, in order: %s" % os.path.relpath(ledger, REPO))
+    terminalreporter.write_line("slowest runs:")
+    for test, summary, seconds, rc in sorted(RUNS, key=lambda run: -run[2])[:15]:
+        terminalreporter.write_line("%7.0f s rc=%d %s  (%s)" % (seconds, rc, summary, test))
 
 
 @pytest.fixture(scope="session")
@@ -172,6 +215,8 @@ def ansible(lab, secrets, tmp_path_factory):
         proc = subprocess.run(argv, cwd=REPO, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, timeout=900, check=False)
         result = Run(argv, proc, time.monotonic() - started)
+        RUNS.append((os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0], result.summary(), result.elapsed,
+                     result.rc))
         # Always on: whatever the run minted is recorded on the hub by now; none of it may be in its output.
         try:
             records = lab.kube("lab-hub").list("v1", "secrets", namespace=RECORDS)["items"]
