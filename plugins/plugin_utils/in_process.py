@@ -31,6 +31,7 @@ import importlib
 import io
 import json
 import os
+import signal
 import sys
 import traceback
 
@@ -38,6 +39,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 from ansible.vars.clean import remove_internal_keys
 
@@ -72,6 +74,7 @@ def _preload():
 
 
 HAS_LIBRARIES = HAS_PROFILES and _preload()
+display = Display()
 
 # The collection's modules declare no serialization metadata: ansible-core's default profile.
 PROFILE = "legacy"
@@ -122,8 +125,13 @@ def run_in_fork(function, *args, **kwargs):
         finally:
             os._exit(status)  # pylint: disable=protected-access
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+    except BaseException:  # the task's timeout, an interrupt: the module's process goes with the task
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     _pid, status = os.waitpid(pid, 0)
     if not data:
         return {"stdout": "", "stderr": "the module's process ended with status %s and no result" % status, "rc": 1}
@@ -164,8 +172,9 @@ class InProcessModuleAction(ActionBase):
         result = super(InProcessModuleAction, self).run(tmp, task_vars)
         del tmp
         module_name = self._task.resolved_action or self._task.action
-        eligible, _reason = self.in_process(task_vars)
+        eligible, reason = self.in_process(task_vars)
         if not eligible:
+            display.vvv("%s: a process of its own (%s)" % (module_name, reason), host=self._play_context.remote_addr)
             wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
             result = merge_hash(result, self._execute_module(module_name=module_name, task_vars=task_vars,
                                                              wrap_async=wrap_async))

@@ -99,8 +99,21 @@ class Run:
             words.append(os.path.basename(arg) if arg.endswith(".yml") else arg)
         return " ".join(words)
 
+    def failures(self):
+        """Each failed task of the run: its TASK header and its fatal/failed lines."""
+        lines, task, found = self.output.splitlines(), None, []
+        for line in lines:
+            if line.startswith("TASK ["):
+                task = line
+            elif line.startswith(("fatal: ", "failed: ")) or line.startswith("[ERROR]"):
+                if task and task not in found:
+                    found.append(task)
+                found.append(line[:3000])
+        return "\n".join(found)
+
     def __repr__(self):
-        return "<Run rc=%s recap=%s>\n%s" % (self.rc, self.recap, self.output[-6000:])
+        return "<Run rc=%s recap=%s>\nfailed tasks:\n%s\nend of the output:\n%s" % (
+            self.rc, self.recap, self.failures() or "(none)", self.output[-4000:])
 
 
 # Every ansible-playbook run of the session: (test, run summary, seconds, rc), for the summary at the end.

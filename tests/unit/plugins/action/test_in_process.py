@@ -155,3 +155,37 @@ def test_run_in_process_reports_a_failure_and_a_crash():
     crashed = make_action(task_args={"mode": "crash"}).run(task_vars={})
     assert crashed["failed"] is True
     assert "RuntimeError: a bug" in crashed["module_stderr"]
+
+
+def test_a_task_timeout_kills_the_modules_process(monkeypatch):
+    """The worker's wait for the result is interrupted (ansible-core's task timeout is an alarm in the
+    worker): the module's process is killed with it, not left behind."""
+    import signal
+    import time
+
+    def slow():
+        time.sleep(30)
+        return {}
+
+    class Timeout(Exception):
+        pass
+
+    def on_alarm(_signum, _frame):
+        raise Timeout()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    killed = []
+    real_kill = os.kill
+    monkeypatch.setattr(os, "kill", lambda pid, sig: (killed.append(pid), real_kill(pid, sig)))
+    signal.alarm(1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(Timeout):
+            run_in_fork(slow)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 10
+    assert len(killed) == 1
+    with pytest.raises(ProcessLookupError):
+        real_kill(killed[0], 0)
