@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, devsecops.multicluster contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""namespace_objects: Namespace objects labelled as the collection's, for one kubernetes.core.k8s call.
+"""namespace_objects: Namespace objects labelled as the collection's, for one devsecops.multicluster.resource call.
 satisfies: whether an API object already meets a readiness condition (the JMESPath of resource_ready).
 components_stage: the components of a profile that need the hub's Quay or Central, or the others."""
 

@@ -186,6 +186,14 @@ def explain(err, cluster, what, server=None):
     where = "cluster %s" % cluster
     if isinstance(err, ClusterError):
         return err.message
+    if isinstance(err, CoreException):
+        # kubernetes.core wraps what went wrong ("Failed to retrieve requested object: ..."): the API's or the
+        # connection's own error says more.
+        inner = err.__cause__ or err.__context__
+        if isinstance(inner, (DynamicApiError, ApiException, MaxRetryError, SSLError, Urllib3HTTPError, OSError,
+                              ConfigException)):
+            return explain(inner, cluster, what, server)
+        return "%s: %s: %s" % (where, what, to_native(err))
     if isinstance(err, (DynamicApiError, ApiException)):
         status = getattr(err, "status", None)
         message = _api_message(err)
@@ -220,7 +228,7 @@ def explain(err, cluster, what, server=None):
         else:
             cause = text
         return "%s: API server%s unreachable while accessing %s: %s" % (where, target, what, cause)
-    if isinstance(err, (ConfigException, CoreException)):
+    if isinstance(err, ConfigException):
         return "%s: cannot load connection settings: %s" % (where, to_native(err))
     return "%s: unexpected error while accessing %s: %s" % (where, what, to_native(err))
 

@@ -56,6 +56,8 @@ PRELOAD = (
     "kubernetes.dynamic",
     "ansible_collections.kubernetes.core.plugins.module_utils.k8s.client",
     "ansible_collections.kubernetes.core.plugins.module_utils.k8s.core",
+    "ansible_collections.kubernetes.core.plugins.module_utils.k8s.runner",
+    "ansible_collections.kubernetes.core.plugins.module_utils.k8s.service",
     "ansible_collections.devsecops.multicluster.plugins.module_utils.cluster",
     "ansible_collections.devsecops.multicluster.plugins.module_utils.credentials",
     "ansible_collections.devsecops.multicluster.plugins.module_utils.product",

@@ -94,6 +94,33 @@ def test_explain_config_and_unknown_errors():
     assert explain(ClusterError("already phrased"), "hub", "x") == "already phrased"
 
 
+def test_explain_unwraps_kubernetes_core_errors():
+    """kubernetes.core's CoreException wraps the API's or the connection's error: that error is explained."""
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+    refused = MaxRetryError(None, "/api", reason=OSError("[Errno 111] Connection refused"))
+    try:
+        try:
+            raise refused
+        except MaxRetryError as inner:
+            raise CoreException("Failed to retrieve requested object: %s" % inner) from inner
+    except CoreException as wrapped:
+        assert explain(wrapped, "lab-dev", "Namespace stackrox", "https://127.0.0.1:1") == (
+            "cluster lab-dev: API server at https://127.0.0.1:1 unreachable while accessing Namespace stackrox: "
+            "connection refused")
+    try:
+        try:
+            raise ConfigException("Invalid kube-config file. No configuration found.")
+        except ConfigException as inner:
+            raise CoreException("Could not create API client: %s" % inner) from inner
+    except CoreException as wrapped:
+        assert explain(wrapped, "hub", "x") == \
+            "cluster hub: cannot load connection settings: Invalid kube-config file. No configuration found."
+    plain = CoreException("Failed to find exact match for example.com/v1.Widget by [kind, name, singularName, shortNames]")
+    assert explain(plain, "prod", "Widget w") == (
+        "cluster prod: Widget w: Failed to find exact match for example.com/v1.Widget by [kind, name, singularName, "
+        "shortNames]")
+
+
 class FakeResource:
     def __init__(self, behaviour):
         self.behaviour = behaviour
