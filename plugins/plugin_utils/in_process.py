@@ -27,6 +27,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import gc
 import importlib
 import io
 import json
@@ -116,6 +117,9 @@ def run_in_fork(function, *args, **kwargs):
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
+        # What the child inherited stays out of its garbage collections: a collection would otherwise touch
+        # every inherited object and copy the worker's whole heap, page by page, into the child.
+        gc.freeze()
         status = 0
         try:
             os.close(read_end)
