@@ -81,8 +81,10 @@ integration: collection
 molecule: collection
 	LAB_PYTHON=$(BIN)/python tests/with-lab.sh molecule test --all
 
+# The lab tests run in LAB_WORKERS pytest-xdist workers, a lab each, whole modules at a time.
+LAB_WORKERS ?= 2
 test: unit sanity lint
-	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c '$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests/integration && molecule test --all'
+	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c '$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 -n $(LAB_WORKERS) --dist loadfile tests/integration && molecule test --all'
 
 # A benchmark, not a test (docs/performance.md): SCALE=2,4,10 for the spoke-count series, DOC=1 to write the table.
 bench: collection

@@ -180,6 +180,7 @@ from ansible_collections.devsecops.multicluster.plugins.module_utils.cluster imp
     cluster_argument_spec,
     cluster_label,
     explain,
+    object_label,
 )
 
 try:
@@ -237,10 +238,7 @@ def what(params):
     """The objects of the task, for a message."""
     if params.get("resource_definition") or params.get("src"):
         return "the objects of the definition"
-    kind = params.get("kind") or "object"
-    if params.get("name"):
-        return "%s %s" % (kind, "/".join(p for p in (params.get("namespace"), params["name"]) if p))
-    return kind
+    return object_label(params.get("kind") or "object", params.get("name"), params.get("namespace"))
 
 
 def main():

@@ -2,6 +2,10 @@
 
 Every run's output is scanned for every secret the session knows (the lab's admin tokens,
 tokens given to or minted by a test): a secret in any output fails that test.
+
+With pytest-xdist (``-n N --dist loadfile``, as ``make test`` runs them) every worker has a lab of its
+own: gw0 the default one (.lab/, inventories/lab/hosts.yml), gwN a second lab in .lab-gwN/ that the
+worker starts and stops (kept with KEEP_LAB=1). Test modules never share a lab while they run.
 """
 
 import base64
@@ -118,6 +122,27 @@ class Run:
 
 # Every ansible-playbook run of the session: (test, run summary, seconds, rc), for the summary at the end.
 RUNS = []
+
+
+def pytest_configure(config):
+    """An xdist worker other than gw0 works on a lab of its own, beside the default one."""
+    worker = (getattr(config, "workerinput", None) or {}).get("workerid")
+    if worker and worker != "gw0":
+        directory = os.environ.get("DEVSECOPS_LAB_DIR", os.path.join(REPO, ".lab")) + "-" + worker
+        os.environ["DEVSECOPS_LAB_DIR"] = directory
+        os.environ["DEVSECOPS_LAB_INVENTORY"] = os.path.join(directory, "hosts.yml")
+
+
+def pytest_sessionfinish(session):
+    """A worker hands its runs to the controller, which prints the summary."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["runs"] = [list(run) for run in RUNS]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # pylint: disable=unused-argument
+    RUNS.extend(tuple(run) for run in (getattr(node, "workeroutput", None) or {}).get("runs", []))
 
 
 def pytest_terminal_summary(terminalreporter):

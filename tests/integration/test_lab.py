@@ -120,6 +120,8 @@ def test_acm_import_standin_refuses_a_token_the_spoke_rejects(lab, hub, ansible)
     assert not any(c["type"] == "ManagedClusterConditionAvailable" and c["status"] == "True" for c in conditions)
     hub.delete(mc_api, "managedclusters", "itest-bogus")
     hub.delete("v1", "namespaces", "itest-bogus")
+    hub.wait_for(lambda: hub.get_or_none("v1", "namespaces", "itest-bogus") is None, timeout=60,
+                 what="namespace itest-bogus gone")
 
 
 # -- Quay: the operator, Quay's API and the bridge operator (tests/lab/standins/quay.py) ---------------
@@ -233,6 +235,9 @@ def quay(lab, prod, tmp_path_factory):
     unsubscribe(prod, "quay-operator")
     if not had_class:
         prod.delete("storage.k8s.io/v1", "storageclasses", NOOBAA_CLASS)
+    # gone before the module ends: the next module on this lab may compare snapshots of it
+    prod.wait_for(lambda: prod.get_or_none("v1", "namespaces", QUAY_NS) is None, timeout=60,
+                  what="namespace %s gone" % QUAY_NS)
 
 
 def quay_admin(quay):
