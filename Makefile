@@ -16,7 +16,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help system-deps venv collection lab-bins lab-up lab-down lab-reset lab-status unit sanity lint integration molecule test bench demo clean
+.PHONY: help system-deps venv collection lab-bins lab-up lab-down lab-reset lab-status unit sanity lint checks integration molecule test bench demo clean
 
 help:
 	@echo "make demo   - build and start the lab, converge on it, say where to look"
@@ -75,16 +75,23 @@ lint: collection
 	ansible-lint --offline --profile production
 	shellcheck -x tests/lab/build.sh tests/lab/build-helm.sh tests/lab/build-kubectl.sh tests/lab/gocache.sh tests/*.sh .ci/*
 
+# The lab tests run in LAB_WORKERS pytest-xdist workers, whole modules at a time: gw0 on the default lab,
+# every other worker on a lab of its own that it starts and stops (tests/integration/conftest.py).
+LAB_WORKERS ?= 2
+LAB_TESTS := $(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 -n $(LAB_WORKERS) --dist loadfile tests/integration
+
 integration: collection
-	LAB_PYTHON=$(BIN)/python tests/with-lab.sh $(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 tests/integration
+	LAB_PYTHON=$(BIN)/python tests/with-lab.sh $(LAB_TESTS)
 
 molecule: collection
 	LAB_PYTHON=$(BIN)/python tests/with-lab.sh molecule test --all
 
-# The lab tests run in LAB_WORKERS pytest-xdist workers, a lab each, whole modules at a time.
-LAB_WORKERS ?= 2
-test: unit sanity lint
-	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c '$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 -n $(LAB_WORKERS) --dist loadfile tests/integration && molecule test --all'
+# unit, sanity and lint need no lab and about one core between them: side by side, each target's output in one piece.
+checks:
+	$(MAKE) --no-print-directory -j3 --output-sync=target unit sanity lint
+
+test: checks
+	LAB_PYTHON=$(BIN)/python tests/with-lab.sh bash -c '$(LAB_TESTS) && molecule test --all'
 
 # A benchmark, not a test (docs/performance.md): SCALE=2,4,10 for the spoke-count series, DOC=1 to write the table.
 bench: collection
