@@ -58,7 +58,7 @@ def test_spoke_apiserver_killed_mid_run(ansible, lab, hub, tmp_path):
         env_extra={"ANSIBLE_LOG_PATH": str(log)})))
     runner.start()
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and "Converge the production profile" not in (
+    while runner.is_alive() and time.monotonic() < deadline and "Converge the production profile" not in (
             log.read_text() if log.exists() else ""):
         time.sleep(0.5)
     assert runner.is_alive(), "the run ended before the production profile started: %r" % result.get("run")

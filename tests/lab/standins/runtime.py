@@ -9,6 +9,8 @@ import time
 from tests.lab.kube import KubeError
 
 LOG = logging.getLogger("standins")
+RETRIED = (429, 500, 503)  # answers a handler is retried on
+RETRY_FOR = 15.0  # seconds
 
 
 def now_iso():
@@ -71,15 +73,26 @@ class Watcher:
         self.thread.start()
 
     def _dispatch(self, event, obj):
-        with self.lock:
-            try:
-                self.handler(event, obj)
-            except KubeError as err:
-                if err.status not in (404, 409):
-                    LOG.warning("%s %s %s/%s: %s", self.kube.name, self.plural,
-                                obj["metadata"].get("namespace"), obj["metadata"]["name"], err)
-            except Exception:  # noqa: BLE001
-                LOG.exception("%s: handler for %s failed", self.kube.name, self.plural)
+        """Hand the object to the handler; retried, as a controller's work queue requeues, while the apiserver
+        answers 429/5xx (warming up after a restart or reset: "storage is (re)initializing")."""
+        deadline = time.monotonic() + RETRY_FOR
+        while True:
+            with self.lock:
+                try:
+                    self.handler(event, obj)
+                    return
+                except KubeError as err:
+                    if err.status in RETRIED and time.monotonic() < deadline and not self.stop.is_set():
+                        pass  # again below, without the lock
+                    else:
+                        if err.status not in (404, 409):
+                            LOG.warning("%s %s %s/%s: %s", self.kube.name, self.plural,
+                                        obj["metadata"].get("namespace"), obj["metadata"]["name"], err)
+                        return
+                except Exception:  # noqa: BLE001
+                    LOG.exception("%s: handler for %s failed", self.kube.name, self.plural)
+                    return
+            time.sleep(0.5)
 
     def _run(self):
         while not self.stop.is_set():
