@@ -122,6 +122,9 @@ def platform(ansible, prod):
     yield run
     prod.delete(WGPOLICY, "clusterpolicyreports", "devsecops-report-namespace-shop")
     prod.delete("v1", "namespaces", APP_NAMESPACE)
+    # gone before the module ends: the next module on this lab may compare snapshots of it
+    prod.wait_for(lambda: prod.get_or_none("v1", "namespaces", APP_NAMESPACE) is None, timeout=60,
+                  what="namespace %s gone" % APP_NAMESPACE)
 
 
 @pytest.fixture(scope="module")
