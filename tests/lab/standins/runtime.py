@@ -82,9 +82,7 @@ class Watcher:
                     self.handler(event, obj)
                     return
                 except KubeError as err:
-                    if err.status in RETRIED and time.monotonic() < deadline and not self.stop.is_set():
-                        pass  # again below, without the lock
-                    else:
+                    if err.status not in RETRIED or time.monotonic() >= deadline or self.stop.is_set():
                         if err.status not in (404, 409):
                             LOG.warning("%s %s %s/%s: %s", self.kube.name, self.plural,
                                         obj["metadata"].get("namespace"), obj["metadata"]["name"], err)
@@ -92,7 +90,7 @@ class Watcher:
                 except Exception:  # noqa: BLE001
                     LOG.exception("%s: handler for %s failed", self.kube.name, self.plural)
                     return
-            time.sleep(0.5)
+            time.sleep(0.5)  # then again, without the lock
 
     def _run(self):
         while not self.stop.is_set():
